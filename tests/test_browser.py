@@ -148,7 +148,8 @@ def test_widgets_render_and_respond(lab, page, name):
             page.keyboard.press(key)
             wait_images_change(page, area, before, f"moving slider from {value} ({name})")
             moved += 1
-        for box in area.locator(".widget-text input[type='text']").all():
+        boxes = area.locator(".widget-text input[type='text'], .widget-textarea textarea")
+        for box in boxes.all():
             before = cell_images(area)
             box.fill("if (x > 0): y = [1]")
             box.press("Enter")
