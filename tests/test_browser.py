@@ -90,16 +90,25 @@ def wait_kernel_idle(page, timeout_ms=120_000):
 
 
 def run_all(page, timeout_ms):
-    """Run every cell and wait until none is queued or running and the kernel is idle."""
+    """Clear the stored outputs, run every cell, and wait until each code cell has run."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    # textContent, not innerText: cells scrolled out of view are not rendered (windowing).
     page.wait_for_function(
         """() => {
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.innerText));
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
         }""",
         timeout=timeout_ms,
     )
     wait_kernel_idle(page)
+
+
+def output_texts(page, selector: str) -> list[str]:
+    """Text of every element matching ``selector``, rendered or scrolled out of view."""
+    return page.evaluate(
+        "(sel) => [...document.querySelectorAll(sel)].map(e => e.textContent)", selector
+    )
 
 
 def cell_images(output_area) -> list[str]:
@@ -127,12 +136,14 @@ def test_widgets_render_and_respond(lab, page, name):
     wait_kernel_idle(page)
     run_all(page, timeout_ms=400_000)
 
-    outputs = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+    outputs = "\n".join(output_texts(page, ".jp-OutputArea-output"))
     assert "Error displaying widget" not in outputs
     fallback = TEXT_FALLBACK.search(outputs)
     assert not fallback, f"{name}: a widget shown as text: {fallback.group(0)}"
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+    stderr = output_texts(
+        page, ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    )
+    tracebacks = [t for t in stderr if "Traceback" in t or "Error" in t]
     assert not tracebacks, tracebacks[0][:2000]
 
     areas = page.locator(".jp-OutputArea-output:has(.jupyter-widgets)")
