@@ -33,12 +33,27 @@ def emit(benchmark: str, device: torch.device, **fields) -> dict:
     return record
 
 
+def add_device_options(parser) -> None:
+    """Add ``--device`` (default: ``try_gpu()``) and ``--threads`` to an argparse parser."""
+    parser.add_argument("--device", default=None, help="default: try_gpu()")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+
+
+def device_from(args) -> torch.device:
+    """Apply ``--threads`` and return the device ``--device`` names (default: ``try_gpu()``)."""
+    from lstm_gru.device import try_gpu
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    return torch.device(args.device) if args.device else try_gpu()
+
+
 def round_sig(x: float, digits: int = 4) -> float:
     """Round ``x`` to ``digits`` significant figures (for JSON output)."""
     return float(f"{x:.{digits}g}")
 
 
-__all__ = ["emit", "machine_info", "round_sig"]
+__all__ = ["add_device_options", "device_from", "emit", "machine_info", "round_sig"]
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit("run `python -m lstm_gru.bench <name>`")

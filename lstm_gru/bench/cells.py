@@ -16,9 +16,8 @@ import time
 import torch
 from torch import nn
 
-from lstm_gru.bench import emit, round_sig
+from lstm_gru.bench import add_device_options, device_from, emit, round_sig
 from lstm_gru.cells import GRUScratch, LSTMScratch, RNNScratch
-from lstm_gru.device import try_gpu
 
 CELLS = {"lstm": (nn.LSTM, LSTMScratch), "gru": (nn.GRU, GRUScratch), "rnn": (nn.RNN, RNNScratch)}
 
@@ -80,15 +79,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repeats", type=int, default=20, help="timed passes of each model")
     parser.add_argument("--warmup", type=int, default=2, help="untimed passes first")
     parser.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=["lstm", "gru"])
-    parser.add_argument("--device", default=None, help="default: try_gpu()")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    add_device_options(parser)
     args = parser.parse_args(argv)
     for name in ("batch_size", "num_steps", "num_inputs", "num_hiddens", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device) if args.device else try_gpu()
+    device = device_from(args)
     torch.manual_seed(0)
     for kind in args.cells:
         compare(kind, args, device)

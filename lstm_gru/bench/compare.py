@@ -11,11 +11,8 @@ parameters, MACs and time. The measuring code is ``lstm_gru.compare``.
 
 import argparse
 
-import torch
-
-from lstm_gru.bench import emit, round_sig
+from lstm_gru.bench import add_device_options, device_from, emit, round_sig
 from lstm_gru.compare import compare_gru_lstm
-from lstm_gru.device import try_gpu
 
 
 def main(argv: list[str]) -> None:
@@ -28,17 +25,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-scratch", action="store_true", help="time nn.LSTM / nn.GRU only")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each model")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first")
-    parser.add_argument("--device", default=None, help="default: try_gpu()")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    add_device_options(parser)
     args = parser.parse_args(argv)
     sizes = args.hiddens + args.lengths + args.num_inputs + [args.batch_size, args.repeats]
     if min(sizes) < 1:
         parser.error("sizes, lengths, --batch-size and --repeats must all be >= 1")
     if args.warmup < 0:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device) if args.device else try_gpu()
+    device = device_from(args)
     for num_inputs in args.num_inputs:
         for num_hiddens in args.hiddens:
             for num_steps in args.lengths:

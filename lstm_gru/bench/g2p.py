@@ -9,18 +9,14 @@ phonemes, their own splits): Phonetisaurus 33.9% WER; Yao & Zweig 2015 (bidirect
 
 import argparse
 
-import torch
-
-from lstm_gru.bench import emit, round_sig
-from lstm_gru.device import try_gpu
+from lstm_gru.bench import add_device_options, device_from, emit, round_sig
 from lstm_gru.g2p import evaluate_g2p, load_g2p, train_g2p
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m lstm_gru.bench g2p", description=__doc__)
     parser.add_argument("--seconds", type=float, default=600, help="training time budget")
-    parser.add_argument("--device", default=None, help="default: try_gpu()")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_device_options(parser)
     parser.add_argument("--cell", default="gru", choices=["gru", "lstm"])
     parser.add_argument("--num-hiddens", type=int, default=256, help="decoder hidden size")
     parser.add_argument("--embed-size", type=int, default=64)
@@ -31,9 +27,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     args = parser.parse_args(argv)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    device = try_gpu() if args.device is None else torch.device(args.device)
+    device = device_from(args)
 
     data = load_g2p()
     run = train_g2p(

@@ -15,8 +15,7 @@ import argparse
 
 import torch
 
-from lstm_gru.bench import emit, round_sig
-from lstm_gru.device import try_gpu
+from lstm_gru.bench import add_device_options, device_from, emit, round_sig
 from lstm_gru.minrnn import MODES, MinGRU, linear_scan
 from lstm_gru.timing import median_times
 
@@ -90,8 +89,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each mode")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default=None, help="default: try_gpu()")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    add_device_options(parser)
     args = parser.parse_args(argv)
     for name in ("num_inputs", "num_hiddens", "batch_size", "repeats"):
         if getattr(args, name) < 1:
@@ -101,8 +99,6 @@ def main(argv: list[str]) -> None:
     if args.warmup < 0:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")
     args.modes = ["sequential"] + [m for m in dict.fromkeys(args.modes) if m != "sequential"]
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device) if args.device else try_gpu()
+    device = device_from(args)
     for length in args.lengths:
         measure(length, args, device)
