@@ -47,6 +47,15 @@ notebooks: $(STAMP)
 	    --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
 	done
 
+# For instructors: reveal.js slides (cells' slideshow metadata) and a static HTML handout of every
+# chapter, from the stored outputs, with no network: reveal.js and MathJax are copied from
+# installed packages next to the pages. Open build/slides/index.html or build/html/index.html.
+slides: $(STAMP)
+	$(BIN)/python -m lstm_gru.publish slides build/slides $(NOTEBOOKS)
+
+html: $(STAMP)
+	$(BIN)/python -m lstm_gru.publish html build/html $(NOTEBOOKS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

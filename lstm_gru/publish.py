@@ -1,0 +1,363 @@
+"""Publish the chapters as reveal.js slides and as a static HTML handout, both fully offline.
+
+``python -m lstm_gru.publish slides build/slides notebooks/*.ipynb`` (what ``make slides`` runs)
+and ``python -m lstm_gru.publish html build/html notebooks/*.ipynb`` (``make html``) convert each
+notebook with nbconvert's ``SlidesExporter`` / ``HTMLExporter`` (the exporters behind
+``jupyter nbconvert --to slides`` / ``--to html``) and write an ``index.html`` linking them.
+
+nbconvert's templates load reveal.js, RequireJS, MathJax, Mermaid and the widget manager from
+CDNs, which a classroom without internet (and CI) cannot reach. Here every page references only
+files next to it:
+
+- reveal.js 5 is copied from the ``sphinx-revealjs`` package into ``OUT/reveal.js/`` and loaded
+  with plain ``<script>`` tags (no RequireJS);
+- MathJax 2.7 is copied from the ``jupyter-server-mathjax`` package into ``OUT/mathjax/``;
+- images that markdown cells link to (``![LSTM](../img/lstm.svg)``) are embedded as data URLs,
+  as are figure outputs, so a page can be mailed or moved on its own;
+- widgets need a live kernel: each widget output becomes one line of text (a progress bar at its
+  final value, a widget's own text, or a note), and the static figure every chapter places next
+  to its widgets carries the lesson.
+
+Slide boundaries come from each cell's ``metadata.slideshow.slide_type``.
+"""
+
+import argparse
+import base64
+import html
+import importlib.util
+import mimetypes
+import re
+import shutil
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter, SlidesExporter
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+REVEAL_DIR = "reveal.js"
+WIDGET_NOTE = (
+    "[Interactive widget: it runs only in a live notebook (JupyterLab). "
+    "The static figure next to it shows the same idea.]"
+)
+# ipywidgets' own text fallback, e.g. "VBox(children=(IntSlider(value=3), ...))"
+WIDGET_REPR = re.compile(r"^[A-Z]\w*\(")
+PROGRESS_MODELS = ("FloatProgressModel", "IntProgressModel")
+
+# Markdown images ![alt](src "title") and HTML <img src="...">, whose src may be a local file.
+MARKDOWN_IMAGE = re.compile(r"(!\[[^\]]*\]\()\s*([^)\s]+)((?:\s+\"[^\"]*\")?\s*\))")
+# A markdown link to a notebook beside this one: [text](02_lstm.ipynb) or (02_lstm.ipynb#Gates)
+NOTEBOOK_LINK = re.compile(r"(\]\()([\w.-]+)\.ipynb((?:#[^)\s]*)?\))")
+# nbval's markers (# NBVAL_IGNORE_OUTPUT, # NBVAL_SKIP, ...): test machinery, not for an audience
+NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_\w+[ \t]*(?:\n|$)", re.MULTILINE)
+HTML_IMAGE = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])([^\"']+)\2", re.IGNORECASE)
+
+# Blocks of nbconvert's lab/reveal templates replaced so that nothing is fetched from a CDN.
+_OFFLINE_BLOCKS = r"""
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_jquery -%}{%- endblock html_head_js_jquery -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}
+<script type="text/x-mathjax-config">
+// jupyter-server-mathjax ships the STIX-Web fonts only (not MathJax's default TeX fonts).
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageFont: null}});
+</script>
+{{ super() }}
+{%- endblock html_head_js_mathjax -%}
+{%- block html_head_css -%}
+<style type="text/css">
+.reveal .jp-RenderedMarkdown img {  /* a diagram fits one slide, beside its heading */
+  max-height: 560px;
+  max-width: 100%;
+  width: auto;
+}
+</style>
+{%- endblock html_head_css -%}
+"""
+
+HTML_TEMPLATE = "lstm_gru_offline.html.j2"
+SLIDES_TEMPLATE = "lstm_gru_offline.slides.j2"
+TEMPLATES = {
+    HTML_TEMPLATE: "{%- extends 'index.html.j2' -%}\n" + _OFFLINE_BLOCKS,
+    SLIDES_TEMPLATE: "{%- extends 'index.html.j2' -%}\n"
+    + _OFFLINE_BLOCKS
+    + r"""
+{%- block footer_js -%}
+<script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
+<script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
+<script>
+// A slide taller than the screen scrolls instead of running off its bottom edge.
+function scrollTallSlides() {
+  if (!{{ resources.reveal.scroll | json_dumps }}) return;
+  var limit = Reveal.getConfig().height;  // in the slide's own (unscaled) pixels
+  document.querySelectorAll(".reveal .slides section.present > section").forEach(function (s) {
+    if (s.scrollHeight > limit) {
+      s.style.height = limit + "px";
+      s.style.overflowY = "auto";
+    }
+  });
+}
+// MathJax lays out formulas on hidden slides badly: lay them out again once shown.
+function rerenderMath() {
+  if (window.MathJax && MathJax.Hub) {
+    MathJax.Hub.Queue(["Rerender", MathJax.Hub, Reveal.getCurrentSlide()]);
+  }
+}
+Reveal.initialize({
+  controls: true,
+  progress: true,
+  history: true,
+  transition: "{{ resources.reveal.transition }}",
+  slideNumber: "{{ resources.reveal.number }}",
+  width: {{ resources.reveal.width or 960 }},
+  height: {{ resources.reveal.height or 700 }},
+  plugins: [RevealNotes],
+}).then(function () {
+  scrollTallSlides();
+  rerenderMath();
+  Reveal.on("slidechanged", function () {
+    scrollTallSlides();
+    rerenderMath();
+  });
+});
+</script>
+{%- endblock footer_js -%}
+""",
+}
+
+
+def _package_dir(package: str, marker: str) -> Path:
+    """The folder holding ``marker`` (a relative path) inside the installed ``package``.
+
+    The package is located without importing it (sphinx-revealjs would import Sphinx).
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            f"{package} is not installed: it provides the offline files for slides and HTML "
+            "(pip install -e '.[test]', or `make setup`)"
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted(root.rglob(marker), key=lambda path: len(path.parts))
+    if not found:
+        raise RuntimeError(f"{package} at {root} has no {marker}; is it a supported version?")
+    return found[0].parents[len(Path(marker).parts) - 1]
+
+
+def reveal_source() -> Path:
+    """reveal.js's folder (``dist/``, ``plugin/``) inside the installed sphinx-revealjs."""
+    return _package_dir("sphinx_revealjs", "dist/reveal.js")
+
+
+def mathjax_source() -> Path:
+    """MathJax 2.7's folder (``MathJax.js``, ``config/``, ...) inside jupyter-server-mathjax."""
+    return _package_dir("jupyter_server_mathjax", "MathJax.js")
+
+
+def _data_url(path: Path) -> str | None:
+    """``path`` as a base64 data URL, or None when it is not an image file."""
+    mime, _ = mimetypes.guess_type(path.name)
+    if mime is None or not mime.startswith("image/") or not path.is_file():
+        return None
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def embed_markdown_images(nb, base: Path) -> int:
+    """Replace links to local image files in ``nb``'s markdown cells by data URLs, in place.
+
+    ``base`` is the notebook's folder (links are relative to it, like ``../img/lstm.svg``, which
+    nbconvert's own ``embed_images`` refuses because it leaves that folder). Returns how many
+    images were embedded; links to missing files and URLs are left as they are.
+    """
+    count = 0
+
+    def local(src: str) -> str | None:
+        nonlocal count
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):  # http:, data:, attachment:
+            return None
+        url = _data_url(base / src)
+        count += url is not None
+        return url
+
+    def markdown_image(match: re.Match) -> str:
+        url = local(match.group(2))
+        return match.group(0) if url is None else f"{match.group(1)}{url}{match.group(3)}"
+
+    def html_image(match: re.Match) -> str:
+        url = local(match.group(3))
+        quote = match.group(2)
+        return match.group(0) if url is None else f"{match.group(1)}{quote}{url}{quote}"
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            source = MARKDOWN_IMAGE.sub(markdown_image, cell.source)
+            cell.source = HTML_IMAGE.sub(html_image, source)
+    return count
+
+
+def relink_notebooks(nb, names, extension: str) -> int:
+    """Point markdown links to the notebooks ``names`` (stems such as ``"02_lstm"``) at their
+    converted pages (``02_lstm`` + ``extension``), in place; return how many were changed."""
+    count = 0
+
+    def link(match: re.Match) -> str:
+        nonlocal count
+        if match.group(2) not in names:
+            return match.group(0)
+        count += 1
+        return f"{match.group(1)}{match.group(2)}{extension}{match.group(3)}"
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = NOTEBOOK_LINK.sub(link, cell.source)
+    return count
+
+
+def strip_test_markers(nb) -> int:
+    """Remove nbval's marker lines (``# NBVAL_IGNORE_OUTPUT``) from ``nb``'s code cells, in
+    place; return how many were removed."""
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source, removed = NBVAL_MARKER.subn("", cell.source)
+            count += removed
+    return count
+
+
+def _widget_text(view: dict, plain: str, state: dict) -> str:
+    """The text shown offline for one widget output: a tqdm progress bar as tqdm prints it
+    (from the saved widget state, so at its final value), a widget's own text if it has one
+    (``GatePlayground``'s), else :data:`WIDGET_NOTE` instead of ipywidgets' ``VBox(...)``."""
+
+    def model(ref: str) -> dict:
+        return state.get(ref.removeprefix("IPY_MODEL_"), {}).get("state", {})
+
+    children = [model(ref) for ref in model(view.get("model_id", "")).get("children", [])]
+    if len(children) == 3 and children[1].get("_model_name") in PROGRESS_MODELS:
+        left, bar, right = children
+        done = round(10 * bar.get("value", 0) / bar["max"]) if bar.get("max") else 0
+        text = f"{left.get('value', '')}|{'█' * done}{' ' * (10 - done)}|{right.get('value', '')}"
+        return html.unescape(text).replace("\u2007", " ")  # tqdm pads with figure spaces
+    if not plain or WIDGET_REPR.match(plain):
+        return WIDGET_NOTE
+    return plain
+
+
+def static_widget_outputs(nb) -> int:
+    """Turn every widget output of ``nb`` into plain text (see :func:`_widget_text`), in place,
+    and drop the saved widget state (it needs a widget manager from a CDN). Returns the count."""
+    saved = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                view = data.pop(WIDGET_VIEW)
+                data["text/plain"] = _widget_text(view, data.get("text/plain", ""), saved)
+                count += 1
+    return count
+
+
+def _exporter(kind: str):
+    loader = jinja2.DictLoader(TEMPLATES)
+    common = dict(extra_loaders=[loader], mathjax_url=MATHJAX_URL, embed_images=True)
+    if kind == "slides":
+        return SlidesExporter(
+            template_file=SLIDES_TEMPLATE,
+            reveal_url_prefix=REVEAL_DIR,
+            reveal_theme="white",  # the default theme ("simple") loads Google Fonts
+            reveal_scroll=True,  # long cells scroll instead of being cut off
+            reveal_width="1280",  # 16:9, as projectors are; 100-character code lines fit
+            reveal_height="720",
+            reveal_number="c/t",  # "slide 7/23" in a corner, to find one's place
+            exclude_input_prompt=True,  # no "In [5]:" column: wider code on a projector
+            exclude_output_prompt=True,
+            **common,
+        )
+    if kind == "html":
+        return HTMLExporter(template_file=HTML_TEMPLATE, **common)
+    raise ValueError(f"kind must be 'slides' or 'html', got {kind!r}")
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+
+
+def _write_index(out_dir: Path, pages: list[Path], title: str) -> None:
+    links = "\n".join(
+        f'<li><a href="{page.name}">{page.name.split(".")[0]}</a></li>' for page in pages
+    )
+    (out_dir / "index.html").write_text(
+        f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title}</title>'
+        f"</head>\n<body>\n<h1>{title}</h1>\n<ul>\n{links}\n</ul>\n</body>\n</html>\n",
+        encoding="utf-8",
+    )
+
+
+def _build(kind: str, notebooks, out_dir) -> list[Path]:
+    notebooks = [Path(nb) for nb in notebooks]
+    if not notebooks:
+        raise ValueError("notebooks must name at least one .ipynb file, got none")
+    for nb in notebooks:
+        if nb.suffix != ".ipynb" or not nb.is_file():
+            raise ValueError(f"notebooks must be existing .ipynb files, got {str(nb)!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exporter = _exporter(kind)
+    names = {path.stem for path in notebooks}
+    pages = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        static_widget_outputs(nb)
+        strip_test_markers(nb)
+        embed_markdown_images(nb, path.parent)
+        relink_notebooks(nb, names, exporter.file_extension)
+        resources = {"metadata": {"name": path.stem, "path": str(path.parent)}}
+        body, _ = exporter.from_notebook_node(nb, resources=resources)
+        page = out_dir / f"{path.stem}{exporter.file_extension}"
+        page.write_text(body, encoding="utf-8")
+        pages.append(page)
+    _copy_tree(mathjax_source(), out_dir / "mathjax")
+    if kind == "slides":
+        _copy_tree(reveal_source(), out_dir / REVEAL_DIR)
+    _write_index(out_dir, pages, "Slides" if kind == "slides" else "Chapters")
+    return pages
+
+
+def build_slides(notebooks, out_dir) -> list[Path]:
+    """Write reveal.js slides ``OUT/<name>.slides.html`` for each notebook, with reveal.js and
+    MathJax copied into ``out_dir`` (works offline, opened as a file); return the pages' paths.
+
+    Slide boundaries come from each cell's ``metadata.slideshow.slide_type``
+    (slide / subslide / fragment / skip / notes), as in JupyterLab's property inspector.
+    """
+    return _build("slides", notebooks, out_dir)
+
+
+def build_html(notebooks, out_dir) -> list[Path]:
+    """Write a static page ``OUT/<name>.html`` for each notebook (stored outputs, figures and
+    diagrams embedded, MathJax copied into ``out_dir``); return the pages' paths."""
+    return _build("html", notebooks, out_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m lstm_gru.publish", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("kind", choices=["slides", "html"], help="reveal.js slides or static HTML")
+    parser.add_argument("out_dir", type=Path, help="folder to write (created if missing)")
+    parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks to convert")
+    args = parser.parse_args(argv)
+    build = build_slides if args.kind == "slides" else build_html
+    for page in build(args.notebooks, args.out_dir):
+        print(page)
+    print(args.out_dir / "index.html")
+
+
+if __name__ == "__main__":
+    main()
