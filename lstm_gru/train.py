@@ -1,0 +1,198 @@
+"""Training loop shared by every chapter: device-aware, clipped, timed, with a progress bar.
+
+``fit`` keeps no recurrent state between batches: ``loss_fn`` calls the model with
+``state=None``, so every batch starts from a zero state. This is what the d2l book's v1.0
+language models do (their batches are shuffled windows of the text), it lets batches be
+shuffled, and it is what ``trace_gates`` shows (a run from a zero state). Carrying the state
+from one batch to the next (truncated backpropagation through time, with
+``lstm_gru.data.char_batches``' sequential batches and a detached state) would need a
+stateful ``loss_fn``; the course does not need it.
+"""
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from lstm_gru.checks import check_positive_int
+from lstm_gru.device import try_gpu
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded, one entry per epoch (the last one partial if time ran out).
+
+    ``train_loss``: mean training loss of the epoch; ``valid_metric``: ``metric_fn``'s value
+    after the epoch (empty without a validation loader); ``seconds``: wall-clock seconds since
+    ``fit`` started, at the end of each epoch; ``num_updates``: optimizer steps taken;
+    ``stopped_early``: True when ``max_seconds`` ran out before ``num_epochs``.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    valid_metric: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    num_updates: int = 0
+    stopped_early: bool = False
+
+
+def to_device(batch, device: torch.device):
+    """Move every tensor in ``batch`` (a tensor or nested tuples/lists/dicts) to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {key: to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(value, device) for value in batch)
+    return batch
+
+
+def _loss_and_weight(result) -> tuple[torch.Tensor, float]:
+    """``loss_fn``'s result -> (scalar loss, weight): a scalar, or a (loss, weight) pair."""
+    loss, weight = result if isinstance(result, tuple) else (result, 1.0)
+    if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+        got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a scalar tensor (or (loss, weight)), got {got}")
+    return loss, float(weight)
+
+
+def lm_loss(model: nn.Module, batch) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy per token of a language model on ``batch = (X, Y)``.
+
+    X, Y: (batch_size, num_steps) token ids; ``model(X)`` returns (logits (batch_size,
+    num_steps, vocab_size), state). Returns (loss, number of tokens) so means are per token.
+    """
+    X, Y = batch
+    logits, _ = model(X)  # (batch_size, num_steps, vocab_size)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+    return loss, Y.numel()
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, loader: Iterable, loss_fn: Callable, device: torch.device | None = None
+) -> float:
+    """Mean of ``loss_fn(model, batch)`` over ``loader`` in eval mode, without gradients.
+
+    Batches are weighted by the weight ``loss_fn`` returns with the loss (e.g. the number of
+    tokens), equally when it returns a scalar. ``device``: default the model's device.
+    """
+    device = _model_device(model) if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    total, weight_sum = 0.0, 0.0
+    for batch in loader:
+        loss, weight = _loss_and_weight(loss_fn(model, to_device(batch, device)))
+        total += float(loss.detach()) * weight
+        weight_sum += weight
+    model.train(was_training)
+    if weight_sum == 0:
+        raise ValueError("loader yielded no batches to evaluate")
+    return total / weight_sum
+
+
+def perplexity(
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: Callable = lm_loss,
+    device: torch.device | None = None,
+) -> float:
+    """exp(mean cross-entropy per token) of a language model over ``loader``.
+
+    A model that predicts the uniform distribution has perplexity ``vocab_size``.
+    """
+    return math.exp(evaluate(model, loader, loss_fn, device))
+
+
+def _mean_loss_metric(loss_fn: Callable, device: torch.device) -> Callable:
+    """The default ``metric_fn`` of ``fit``: the mean ``loss_fn`` over the validation loader."""
+    return lambda model, loader: evaluate(model, loader, loss_fn, device)
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    *,
+    num_epochs: int,
+    loss_fn: Callable,
+    optimizer: torch.optim.Optimizer,
+    device: torch.device | None = None,
+    clip_norm: float | None = 1.0,
+    valid_loader: Iterable | None = None,
+    metric_fn: Callable | None = None,
+    max_seconds: float | None = None,
+    progress: bool = True,
+    scheduler=None,
+) -> History:
+    """Train ``model`` for ``num_epochs`` passes over ``train_loader``; return a ``History``.
+
+    The model and every batch (tensors in nested tuples/lists/dicts) move to ``device``
+    (default ``try_gpu()``). ``loss_fn(model, batch)`` returns a scalar mean loss, or
+    ``(loss, weight)`` to weight the batch in the epoch mean (e.g. by its number of tokens).
+    Gradients are clipped to global norm ``clip_norm`` (None: no clipping). After each epoch,
+    with a ``valid_loader``, ``metric_fn(model, valid_loader)`` is recorded (in eval mode,
+    without gradients; default: the mean ``loss_fn`` over it). ``max_seconds`` is checked after
+    every batch: when it runs out, training stops and the partial epoch is recorded.
+    ``scheduler`` (e.g. a ``torch.optim.lr_scheduler.LambdaLR``) is stepped after every
+    optimizer step, so its schedule counts batches, not epochs.
+    The optimizer must hold the model's parameters (build it before calling ``fit``; moving
+    the model keeps the same parameter objects). Deterministic on CPU for a fixed seed.
+    """
+    check_positive_int(num_epochs, "num_epochs")
+    if clip_norm is not None and not clip_norm > 0:
+        raise ValueError(f"clip_norm must be > 0 or None, got {clip_norm!r}")
+    if max_seconds is not None and not max_seconds > 0:
+        raise ValueError(f"max_seconds must be > 0 or None, got {max_seconds!r}")
+    if metric_fn is not None and valid_loader is None:
+        raise ValueError("metric_fn needs a valid_loader")
+    device = try_gpu() if device is None else torch.device(device)
+    model.to(device)
+    if metric_fn is None:
+        metric_fn = _mean_loss_metric(loss_fn, device)
+    history = History()
+    start = time.perf_counter()
+    bar = tqdm(range(num_epochs), desc="epochs", disable=not progress)
+    for _ in bar:
+        model.train()
+        total, weight_sum = 0.0, 0.0
+        for batch in train_loader:
+            loss, weight = _loss_and_weight(loss_fn(model, to_device(batch, device)))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            history.num_updates += 1
+            total += float(loss.detach()) * weight
+            weight_sum += weight
+            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
+                history.stopped_early = True
+                break
+        if weight_sum == 0:
+            raise ValueError("train_loader yielded no batches")
+        history.train_loss.append(total / weight_sum)
+        if valid_loader is not None:
+            model.eval()
+            with torch.no_grad():
+                history.valid_metric.append(float(metric_fn(model, valid_loader)))
+            model.train()
+        history.seconds.append(time.perf_counter() - start)
+        postfix = {"loss": f"{history.train_loss[-1]:.4g}"}
+        if history.valid_metric:
+            postfix["valid"] = f"{history.valid_metric[-1]:.4g}"
+        bar.set_postfix(postfix)
+        if history.stopped_early:
+            break
+    bar.close()
+    return history
