@@ -28,7 +28,7 @@ def test_valid_batches_are_consecutive_windows():
 def test_main_prints_one_json_line(tmp_path, capsys):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("The Time Traveller (for so it will be convenient to speak of him)\n" * 150)
-    lm.main(["--corpus", str(corpus), "--seconds", "0.3"])
+    lm.main(["--corpus", str(corpus), "--seconds", "0.3", "--device", "cpu"])
     record = json.loads(capsys.readouterr().out)
     assert record["benchmark"] == "lm" and record["device"] == "cpu"
     assert record["vocab_size"] == 20  # <unk>, space and 18 distinct lower-case letters

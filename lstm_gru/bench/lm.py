@@ -1,6 +1,6 @@
 """Character LSTM on The Time Machine: the d2l book's recipe against this package's, same budget.
 
-``python -m lstm_gru.bench lm --corpus PATH --seconds 30 [--device]``
+``python -m lstm_gru.bench lm --corpus PATH --seconds 30 [--device DEVICE] [--threads N]``
 
 Both recipes train on the same data for the same wall-clock budget and are judged the same way:
 
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import torch
 
-from lstm_gru.bench import emit, round_sig
+from lstm_gru.bench import add_device_options, device_from, emit, round_sig
 from lstm_gru.data import Vocab, preprocess_timemachine, train_valid_split
-from lstm_gru.device import seed_everything, try_gpu
+from lstm_gru.device import seed_everything
 from lstm_gru.models import CharRNN
 from lstm_gru.train import fit, lm_loss, perplexity
 
@@ -125,15 +125,12 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m lstm_gru.bench lm", description=__doc__)
     parser.add_argument("--corpus", type=Path, required=True, help="path of timemachine.txt")
     parser.add_argument("--seconds", type=float, default=30.0, help="training budget per recipe")
-    parser.add_argument("--device", action="store_true", help="train on try_gpu(), not the CPU")
     parser.add_argument("--seed", type=int, default=0, help="seeds models and batch order")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_device_options(parser)
     args = parser.parse_args(argv)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
     if not args.seconds > 0:
         parser.error(f"--seconds must be > 0, got {args.seconds}")
-    device = try_gpu() if args.device else torch.device("cpu")
+    device = device_from(args)
     text = preprocess_timemachine(args.corpus.read_text(encoding="utf-8"))
     vocab = Vocab(text)
     train_ids, valid_ids = train_valid_split(vocab.encode(text), valid_fraction=0.1)
