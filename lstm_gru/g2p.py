@@ -18,6 +18,7 @@ Choices, so the numbers are comparable from run to run:
   deterministic, independent of file order, and a word never appears in two splits.
 """
 
+import contextlib
 import hashlib
 import importlib.resources
 import math
@@ -261,28 +262,73 @@ class G2PRun:
     config: dict = field(default_factory=dict)
 
 
+@contextlib.contextmanager
+def _cpu_threads(num_threads: int | None):
+    """Run with ``num_threads`` torch CPU threads, then restore the setting (None: unchanged)."""
+    if num_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _FirstBatches:
+    """The batches of ``loader``, one pass after another, until ``total`` have been given."""
+
+    def __init__(self, loader, total: int):
+        self.loader, self.left = loader, total
+
+    def __iter__(self):
+        for batch in self.loader:
+            if self.left == 0:
+                return
+            self.left -= 1
+            yield batch
+
+
 def train_g2p(
     data: G2PData,
     *,
-    seconds: float,
+    seconds: float | None = None,
+    num_updates: int | None = None,
     device=None,
     batch_size: int = 64,
     lr: float = 3e-3,
     final_lr_fraction: float = 0.05,
     seed: int = 0,
     progress: bool = True,
+    num_threads: int | None = None,
     **model_kwargs,
 ) -> G2PRun:
-    """Train ``g2p_model`` on ``data.train`` with Adam for ``seconds`` of wall-clock time.
+    """Train ``g2p_model`` on ``data.train`` with Adam, for a budget of time or of updates.
 
+    Give exactly one budget: ``seconds`` of wall-clock time (how far training gets depends on
+    the machine's speed), or ``num_updates`` optimizer steps (the same result on every run with
+    the same seed and device: use it where outputs must repeat, as in the notebooks).
     Teacher forcing, masked cross-entropy per phoneme, gradients clipped to norm 1, through
-    ``lstm_gru.train.fit``. The learning rate follows a cosine over the *time* budget, from
-    ``lr`` down to ``lr * final_lr_fraction``, so a short run also ends with small steps. ``model_kwargs`` go to ``g2p_model`` (embed_size, num_hiddens, cell,
-    bidirectional). ``device``: default ``try_gpu()``. Seeded; on CPU the result still depends
-    on how many batches fit in the time.
+    ``lstm_gru.train.fit``. The learning rate follows a cosine over the budget (the fraction of
+    the time or of the updates used), from ``lr`` down to ``lr * final_lr_fraction``, so a
+    short run also ends with small steps. ``model_kwargs`` go to ``g2p_model`` (embed_size,
+    num_hiddens, cell, bidirectional). ``device``: default ``try_gpu()``. Seeded.
+    ``num_threads``: torch's CPU threads while training on the CPU (restored afterwards); None
+    keeps the current setting. The result depends on it (floating-point sums split
+    differently), so fix it where results must repeat on machines with other core counts.
     """
-    if not seconds > 0:
+    if (seconds is None) == (num_updates is None):
+        raise ValueError(
+            f"give exactly one of seconds and num_updates, got seconds={seconds!r} and "
+            f"num_updates={num_updates!r}"
+        )
+    if seconds is not None and not seconds > 0:
         raise ValueError(f"seconds must be > 0, got {seconds!r}")
+    if num_updates is not None:
+        check_positive_int(num_updates, "num_updates")
+    if num_threads is not None:
+        check_positive_int(num_threads, "num_threads")
     device = try_gpu() if device is None else torch.device(device)
     seed_everything(seed)
     model = g2p_model(len(data.letters), len(data.phonemes), **model_kwargs)
@@ -290,35 +336,49 @@ def train_g2p(
         data.train, data.letters, data.phonemes, batch_size, shuffle=True, seed=seed
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    words_seen = 0
+    words_seen = updates = 0
 
     start = time.perf_counter()
 
+    def budget_used() -> float:
+        if num_updates is not None:
+            return updates / num_updates
+        return min((time.perf_counter() - start) / seconds, 1.0)
+
     def loss_fn(model, batch):
-        nonlocal words_seen
+        nonlocal words_seen, updates
         words_seen += batch[0].shape[0]
-        done = min((time.perf_counter() - start) / seconds, 1.0)  # fraction of the budget
-        for group in optimizer.param_groups:  # cosine decay over the time budget
+        done = budget_used()  # fraction of the budget used before this update
+        for group in optimizer.param_groups:  # cosine decay over the budget
             group["lr"] = lr * (
                 final_lr_fraction + (1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * done))
             )
+        updates += 1
         return g2p_loss(model, batch)
 
-    history = fit(
-        model,
-        loader,
-        num_epochs=10_000,
-        loss_fn=loss_fn,
-        optimizer=optimizer,
-        device=device,
-        max_seconds=seconds,
-        progress=progress,
-    )
+    if num_updates is None:
+        batches, num_epochs = loader, 10_000
+    else:  # the last pass is cut short after num_updates batches in all
+        batches, num_epochs = _FirstBatches(loader, num_updates), -(-num_updates // len(loader))
+    with _cpu_threads(num_threads if device.type == "cpu" else None):
+        history = fit(
+            model,
+            batches,
+            num_epochs=num_epochs,
+            loss_fn=loss_fn,
+            optimizer=optimizer,
+            device=device,
+            max_seconds=seconds,
+            progress=progress,
+        )
     config = {
         "batch_size": batch_size,
         "lr": lr,
         "final_lr_fraction": final_lr_fraction,
         "seed": seed,
+        "max_seconds": seconds,
+        "num_updates": num_updates,
+        "num_threads": num_threads,
         **model_kwargs,
     }
     return G2PRun(model, history, words_seen, time.perf_counter() - start, device, config)

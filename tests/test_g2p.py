@@ -160,3 +160,37 @@ def test_bad_inputs(data):
         predict(model, ["cat"], data.letters, data.phonemes, beam_size=0)
     with pytest.raises(ValueError, match="num_hiddens must be even"):
         g2p_model(31, 43, num_hiddens=33)
+
+
+def test_train_g2p_for_a_number_of_updates_repeats_exactly(data):
+    small = dataclasses.replace(data, train=data.train[:300])  # 5 batches of 64 per pass
+    kwargs = {"device": "cpu", "progress": False, "num_hiddens": 16, "embed_size": 8}
+    run = train_g2p(small, num_updates=7, seed=3, **kwargs)
+    assert run.history.num_updates == 7 and not run.history.stopped_early
+    assert len(run.history.train_loss) == 2  # one full pass of 5 batches, then 2 more
+    pairs = sum(len(p) for _, p in small.train)
+    assert pairs < 7 * 64 and run.words_seen > pairs  # the second pass has begun
+    assert run.config["num_updates"] == 7 and run.config["max_seconds"] is None
+    again = train_g2p(small, num_updates=7, seed=3, **kwargs)
+    assert again.history.train_loss == run.history.train_loss
+    for p, q in zip(run.model.parameters(), again.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="give exactly one of seconds and num_updates"):
+        train_g2p(small, seconds=1.0, num_updates=7)
+    with pytest.raises(ValueError, match="give exactly one of seconds and num_updates"):
+        train_g2p(small)
+    with pytest.raises(ValueError, match="num_updates must be >= 1"):
+        train_g2p(small, num_updates=0)
+
+
+def test_train_g2p_sets_cpu_threads_only_while_training(data):
+    small = dataclasses.replace(data, train=data.train[:100])
+    kwargs = {"device": "cpu", "progress": False, "num_hiddens": 8, "embed_size": 4}
+    assert torch.get_num_threads() == 1  # the module fixture's setting
+    two = train_g2p(small, num_updates=2, num_threads=2, **kwargs)
+    assert torch.get_num_threads() == 1 and two.config["num_threads"] == 2
+    one = train_g2p(small, num_updates=2, num_threads=1, **kwargs)
+    same = train_g2p(small, num_updates=2, **kwargs)  # None: the current setting, 1
+    assert one.history.train_loss == same.history.train_loss
+    with pytest.raises(ValueError, match="num_threads must be >= 1"):
+        train_g2p(small, num_updates=2, num_threads=0)
