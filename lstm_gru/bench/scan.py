@@ -6,7 +6,10 @@ For each sequence length, one seeded MinGRU is run forward and backward (loss = 
 outputs) in each mode: ``sequential`` (a Python loop over steps, autograd through every step),
 ``scan`` (the blocked parallel scan with its adjoint backward) and ``log`` (the paper's log-space
 scan). The modes are timed side by side, medians of interleaved repeats. ``recurrence_*`` time the
-linear recurrence h_t = a_t h_{t-1} + b_t alone (the layer minus its input projection and gates).
+linear recurrence h_t = a_t h_{t-1} + b_t alone (the layer minus its input projection and gates);
+``gates_s`` times the part every mode shares, the input projection and the gates (forward and
+backward, no recurrence), and ``speedup_bound = sequential_s / gates_s`` is the speedup the layer
+would get from a recurrence that cost nothing (Amdahl's law): no scan can beat it.
 One JSON line per length with the times, the speedups over ``sequential`` and the largest output
 difference of each parallel mode from the loop.
 """
@@ -42,6 +45,16 @@ def measure(length: int, args, device: torch.device) -> dict:
     with torch.no_grad():
         a, b = model.coefficients(model.linear(X))  # each (num_steps, batch_size, num_hiddens)
         outputs = {mode: model(X, mode=mode) for mode in args.modes}
+    # dense gradients for the coefficients, as the recurrence's backward pass would send them
+    grad_a, grad_b = torch.randn_like(a), torch.randn_like(b)
+
+    def gates():
+        for p in params:
+            p.grad = None
+        coefficients = model.coefficients(model.linear(X))  # (a, b) as above
+        torch.autograd.backward(coefficients, (grad_a, grad_b))
+
+    fns["gates"] = gates
     a, b = a.requires_grad_(), b.requires_grad_()
     for mode in ("sequential", "scan"):
         fns[f"recurrence_{mode}"] = _fwd_bwd(lambda m=mode: linear_scan(a, b, mode=m), [a, b])
@@ -55,6 +68,8 @@ def measure(length: int, args, device: torch.device) -> dict:
             fields[key] = round_sig(seconds["sequential"] / seconds[mode], 3)
             diff = (outputs[mode] - outputs["sequential"]).abs().max().item()
             fields[f"{mode}_max_abs_diff"] = round_sig(diff, 2)
+    fields["gates_s"] = round_sig(seconds["gates"])
+    fields["speedup_bound"] = round_sig(seconds["sequential"] / seconds["gates"], 3)
     fields["recurrence_sequential_s"] = round_sig(seconds["recurrence_sequential"])
     fields["recurrence_scan_s"] = round_sig(seconds["recurrence_scan"])
     fields["recurrence_speedup"] = round_sig(
