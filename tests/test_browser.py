@@ -134,7 +134,7 @@ def wait_images_change(page, output_area, before: list[str], what: str) -> None:
 def test_widgets_render_and_respond(lab, page, name):
     page.goto(f"{lab.base_url}/lab/tree/notebooks/{name}?reset&token={lab.token}")
     wait_kernel_idle(page)
-    run_all(page, timeout_ms=400_000)
+    run_all(page, timeout_ms=900_000)
 
     outputs = "\n".join(output_texts(page, ".jp-OutputArea-output"))
     assert "Error displaying widget" not in outputs
