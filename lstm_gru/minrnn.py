@@ -36,17 +36,16 @@ Python-level steps. Measured on this course's CPU (forward, batch 16 x 256, T = 
 is ~13x slower than the blocked scan, and ``torch.cumsum``/``torch.cumprod`` along time, which a
 log-space or cumulative-product scan needs, alone cost 5-7x the whole blocked scan.
 
-Speed, measured with ``python -m lstm_gru.bench scan --threads 1`` on the course's shared 2-core
-CPU at T = 1024 (forward + backward of the layer): at batch 16 x 256 hidden units the scan is only
-1.0-1.3x faster than the loop, and no scan could do much better here. The input projection and
-the gates, computed the same way in every mode, take ~70% of the loop's time, so even a
-recurrence that cost nothing would make the layer at most 1.1-1.45x faster (the benchmark's
-``speedup_bound``: Amdahl's law). The recurrence alone is ~2x faster: each of the loop's steps
-is 4096 numbers wide, so the loop is bound by memory traffic more than by Python overhead, and the
-scan must still read and write every number a few times. The scan wins where each step is small:
-at batch 1 the layer is 3.5-4x faster (the recurrence alone 6-9x), and 5.2x at T = 4096
-(the recurrence 18x). On a GPU the loop also pays a kernel launch per step, so the gap should be
-wider there (not measured here).
+Speed, measured with ``python -m lstm_gru.bench scan`` on the course's 2-core CPU, idle, at
+T = 1024 (forward + backward of the layer, 256 hidden units): at batch 1 the scan is 5.9x faster
+than the loop (the recurrence alone 9.8x), and 9.5x at T = 4096. At batch 16 it is only 1.7x,
+and no scan could do much better there: the input projection and the gates, computed the same
+way in every mode, take ~40% of the loop's time, so even a recurrence that cost nothing would
+make the layer at most ~2.4x faster (the benchmark's ``speedup_bound``: Amdahl's law). The
+recurrence alone is ~3.9x faster: each of the loop's steps is 4096 numbers wide, so the loop is
+bound by memory traffic more than by Python overhead, and the scan must still read and write
+every number a few times. On a GPU the loop also pays a kernel launch per step, so the gap
+should be wider there (not measured here).
 """
 
 import math

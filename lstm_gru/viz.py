@@ -143,8 +143,7 @@ def plot_gates(
     (whitespace made visible) or step numbers. ``axes``: one Axes per gate to draw into
     (default: a new pyplot figure, ``figsize`` or a size derived from rcParams).
     Returns the Figure (never calls ``plt.show``). It is a pyplot figure, so a notebook
-    shows it at the end of the cell: assign it (``fig = plot_gates(trace)``) or end the line
-    with ``;`` to show it once.
+    shows it at the end of the cell: assign it (``fig = plot_gates(trace)``) to show it once.
     """
     names = check_names(trace, names)
     matrices = [gate_matrix(trace, n, sample, max_units) for n in names]

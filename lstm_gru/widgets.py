@@ -317,7 +317,7 @@ def explorer_figure(
 ) -> Figure:
     """The GateExplorer's figure for ``text`` at ``step`` and ``unit``, as a static pyplot
     figure (for GitHub / nbconvert HTML, where widgets do not run). Like ``plot_gates``:
-    assign it or end the line with ``;``, so the notebook shows it once."""
+    assign it, so the notebook shows it once."""
     trace = trace_text(model, vocab, text)
     drawing = ExplorerFigure(trace, names, max_units, pyplot=True)
     drawing.set_step(step)
@@ -574,8 +574,8 @@ def playground_figure(
     w: float = 0.9,
     num_steps: int = 50,
 ) -> Figure:
-    """The GatePlayground's figure for fixed values, as a static pyplot figure (assign it
-    or end the line with ``;``, so the notebook shows it once)."""
+    """The GatePlayground's figure for fixed values, as a static pyplot figure (assign it,
+    so the notebook shows it once)."""
     drawing = PlaygroundFigure(
         num_steps, pyplot=True, f=f, i=i, pulse=pulse, pulse_step=pulse_step, w=w
     )
@@ -940,7 +940,7 @@ def decoding_figure(
     top_k: int = 5, alpha: float = 0.0,
 ) -> Figure:  # fmt: skip
     """The DecodingExplorer's figure for ``word`` at ``step`` (default: the last), as a static
-    pyplot figure (assign it or end the line with ``;``, so the notebook shows it once)."""
+    pyplot figure (assign it, so the notebook shows it once)."""
     trace = trace_decoding(
         model, letters, phonemes, word, beam_size=beam_size, top_k=top_k, alpha=alpha
     )

@@ -34,6 +34,14 @@ def widget_notebooks() -> list[str]:
     return found
 
 
+def has_sliders(name: str) -> bool:
+    """Whether the notebook's stored widget state holds a slider (an interactive widget)."""
+    metadata = json.loads((ROOT / "notebooks" / name).read_text())["metadata"]
+    state = metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = state.get("state", {}).values()
+    return any(m.get("model_name", "").endswith("SliderModel") for m in models)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     if not Path(CHROMIUM).exists():
@@ -166,7 +174,8 @@ def test_widgets_render_and_respond(lab, page, name):
             box.press("Enter")
             wait_images_change(page, area, before, f"typing into a text box ({name})")
             typed += 1
-    assert moved > 0, f"{name}: no slider found to move"
+    if has_sliders(name):  # a chapter whose only widgets are progress bars has nothing to move
+        assert moved > 0, f"{name}: no slider found to move"
     print(
         f"{name}: {areas.count()} widget outputs, {moved} sliders moved, {typed} text boxes typed"
     )

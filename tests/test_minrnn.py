@@ -314,16 +314,17 @@ def test_scan_equals_loop_on_cuda(cls):
 # ---------------------------------------------------------------- the benchmark
 
 
-def test_bench_prints_one_record_per_length(capsys):
+def test_bench_prints_one_record_per_batch_size_and_length(capsys):
     import json
 
     from lstm_gru.bench.scan import main
 
-    main(
-        "--lengths 5 40 --num-inputs 3 --num-hiddens 4 --batch-size 2 --repeats 1 --device cpu".split()
+    args = (
+        "--lengths 5 40 --num-inputs 3 --num-hiddens 4 --batch-sizes 1 2 --repeats 1 --device cpu"
     )
+    main(args.split())
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["length"] for r in records] == [5, 40]
+    assert [(r["batch_size"], r["length"]) for r in records] == [(1, 5), (1, 40), (2, 5), (2, 40)]
     for r in records:
         # speedup has 3 significant figures, so it may differ by up to 0.5 % from the ratio
         assert r["speedup"] == pytest.approx(r["sequential_s"] / r["scan_s"], rel=6e-3)
@@ -337,6 +338,8 @@ def test_bench_modes_option(capsys):
 
     from lstm_gru.bench.scan import main
 
-    main("--lengths 4 --num-hiddens 2 --batch-size 1 --repeats 1 --modes scan --device cpu".split())
+    main(
+        "--lengths 4 --num-hiddens 2 --batch-sizes 1 --repeats 1 --modes scan --device cpu".split()
+    )
     (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "log_s" not in record and {"sequential_s", "scan_s", "speedup"} <= set(record)

@@ -16,9 +16,11 @@ Both recipes train on the same data for the same wall-clock budget and are judge
 
 d2l's recipe (the LSTM section of d2l v1.0): one-hot input, ``nn.LSTM`` with 32 hidden units,
 a linear head, SGD with lr 4, gradient clipping at norm 1, batch size 1024, 32 steps.
-Ours (``OURS``): the same one-hot LSTM language model, 4x wider (128 hidden units) with dropout
-0.2 before the head, trained with Adam (lr 0.01, decayed linearly to 0 over the time budget) on
-batches of 64 windows: many more, smaller updates in the same time.
+Ours (``OURS``): the same one-hot LSTM language model, 4x wider (128 hidden units) and two layers
+deep, with dropout 0.2 between the layers and before the head, trained with Adam (lr 0.01,
+decayed linearly to 0 over the time budget) on batches of 32 windows: many more, smaller updates
+in the same time. (On the course's idle 2-core CPU, a second layer lowered the 30-second
+perplexity from about 4.33 to 4.08; a wider single layer, 192 or 256 units, did not help.)
 Prints one JSON line with both validation perplexities and their ratio (ours / d2l).
 On a busy CPU, ``--threads 1`` avoids thread oversubscription (it can slow PyTorch's CPU
 LSTM ten-fold).
@@ -39,6 +41,7 @@ from lstm_gru.train import fit, lm_loss, perplexity
 
 D2L = dict(
     num_hiddens=32,
+    num_layers=1,
     dropout=0.0,
     optimizer="sgd",
     lr=4.0,
@@ -48,11 +51,12 @@ D2L = dict(
 )
 OURS = dict(
     num_hiddens=128,
+    num_layers=2,
     dropout=0.2,
     optimizer="adam",
     lr=0.01,
     lr_decay=True,
-    batch_size=64,
+    batch_size=32,
     num_steps=32,
 )
 VALID_STEPS = 32  # validation window length, the same for both recipes
@@ -94,7 +98,13 @@ def valid_batches(ids: torch.Tensor, num_steps: int, batch_size: int = 1024) -> 
 def train_recipe(recipe: dict, train_ids, vocab_size: int, seconds: float, device, seed: int):
     """Train a character LSTM with ``recipe`` for ``seconds``; return (model, History)."""
     seed_everything(seed)
-    model = CharRNN(vocab_size, recipe["num_hiddens"], "lstm", dropout=recipe["dropout"])
+    model = CharRNN(
+        vocab_size,
+        recipe["num_hiddens"],
+        "lstm",
+        num_layers=recipe["num_layers"],
+        dropout=recipe["dropout"],
+    )
     if recipe["optimizer"] == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=recipe["lr"])
     else:

@@ -1,6 +1,6 @@
 """minGRU trained with a parallel scan vs the step-by-step loop: forward + backward time.
 
-``python -m lstm_gru.bench scan [--lengths 64 256 1024 4096] [--num-hiddens 256 --batch-size 16]``
+``python -m lstm_gru.bench scan [--lengths 64 256 1024 4096] [--num-hiddens 256 --batch-sizes 1 16]``
 
 For each sequence length, one seeded MinGRU is run forward and backward (loss = sum of the
 outputs) in each mode: ``sequential`` (a Python loop over steps, autograd through every step),
@@ -10,7 +10,10 @@ linear recurrence h_t = a_t h_{t-1} + b_t alone (the layer minus its input proje
 ``gates_s`` times the part every mode shares, the input projection and the gates (forward and
 backward, no recurrence), and ``speedup_bound = sequential_s / gates_s`` is the speedup the layer
 would get from a recurrence that cost nothing (Amdahl's law): no scan can beat it.
-One JSON line per length with the times, the speedups over ``sequential`` and the largest output
+Batch 1 is one long sequence, where the loop's per-step overhead dominates and the scan pays
+off most; batch 16 x 256 units makes every step 4096 numbers wide, where the loop is already
+bound by memory traffic and the shared gates take a large share (see ``speedup_bound``).
+One JSON line per batch size and length with the times, the speedups over ``sequential`` and the largest output
 difference of each parallel mode from the loop.
 """
 
@@ -34,12 +37,12 @@ def _fwd_bwd(fn, params):
     return step
 
 
-def measure(length: int, args, device: torch.device) -> dict:
-    """Time every mode at one sequence length; emit and return the record."""
+def measure(length: int, batch_size: int, args, device: torch.device) -> dict:
+    """Time every mode at one sequence length and batch size; emit and return the record."""
     torch.manual_seed(args.seed)
     model = MinGRU(args.num_inputs, args.num_hiddens).to(device)
     # (num_steps, batch_size, num_inputs)
-    X = torch.randn(length, args.batch_size, args.num_inputs, device=device)
+    X = torch.randn(length, batch_size, args.num_inputs, device=device)
     params = list(model.parameters())
     fns = {mode: _fwd_bwd(lambda m=mode: model(X, mode=m), params) for mode in args.modes}
     with torch.no_grad():
@@ -79,7 +82,7 @@ def measure(length: int, args, device: torch.device) -> dict:
         "scan",
         device,
         length=length,
-        batch_size=args.batch_size,
+        batch_size=batch_size,
         num_inputs=args.num_inputs,
         num_hiddens=args.num_hiddens,
         repeats=args.repeats,
@@ -93,7 +96,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[64, 256, 1024, 4096])
     parser.add_argument("--num-inputs", type=int, default=32)
     parser.add_argument("--num-hiddens", type=int, default=256)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16])
     parser.add_argument(
         "--modes",
         nargs="+",
@@ -106,14 +109,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=0)
     add_device_options(parser)
     args = parser.parse_args(argv)
-    for name in ("num_inputs", "num_hiddens", "batch_size", "repeats"):
+    for name in ("num_inputs", "num_hiddens", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if min(args.lengths) < 1:
-        parser.error(f"--lengths must all be >= 1, got {args.lengths}")
+    for name in ("lengths", "batch_sizes"):
+        if min(getattr(args, name)) < 1:
+            parser.error(f"--{name.replace('_', '-')} must all be >= 1, got {getattr(args, name)}")
     if args.warmup < 0:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")
     args.modes = ["sequential"] + [m for m in dict.fromkeys(args.modes) if m != "sequential"]
     device = device_from(args)
-    for length in args.lengths:
-        measure(length, args, device)
+    for batch_size in args.batch_sizes:
+        for length in args.lengths:
+            measure(length, batch_size, args, device)
