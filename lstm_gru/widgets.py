@@ -325,7 +325,42 @@ def explorer_figure(
     return drawing.figure
 
 
-class GateExplorer:
+class _Widget:
+    """Shows ``self.widget`` (the ipywidgets root) in Jupyter, with a plain-text fallback."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"{type(self).__name__}: an interactive widget (run it in Jupyter)"
+        return bundle
+
+
+class _Explorer(_Widget):
+    """What GateExplorer and DecodingExplorer share: ``drawing`` (a figure with ``set_step``
+    and ``png``) shown in ``image``, a ``readout`` from ``_readout_html``, a ``step_slider``,
+    ``trace`` (None while there is no input) and ``_busy`` (True while one change moves
+    several sliders, so that the figure is rendered once)."""
+
+    def _on_step(self, change) -> None:
+        if self._busy or self.trace is None:
+            return
+        start = time.perf_counter()
+        self.drawing.set_step(change["new"])
+        self._render(start)
+
+    def _render(self, start: float) -> None:
+        self.image.value = self.drawing.png()
+        self.readout.value = self._readout_html()
+        self.render_ms = (time.perf_counter() - start) * 1e3
+
+    def _show_message(self, html: str, start: float) -> None:
+        """No input to show: hide the figure and say what to do instead."""
+        self.trace = None
+        self.image.layout.display = "none"
+        self.readout.value = html
+        self.render_ms = (time.perf_counter() - start) * 1e3
+
+
+class GateExplorer(_Explorer):
     """Type text, watch the gates: heatmaps per gate (units x time), a step slider, a unit
     slider and a text box whose gates are recomputed as you type.
 
@@ -379,11 +414,6 @@ class GateExplorer:
         self.unit_slider.observe(self._on_unit, "value")
         self._update_text(text)
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"{type(self).__name__}: an interactive widget (run it in Jupyter)"
-        return bundle
-
     # -- what the controls do ------------------------------------------------------------
     def set_text(self, text: str) -> None:
         """Recompute the gates for ``text`` (as if typed in the text box)."""
@@ -423,10 +453,7 @@ class GateExplorer:
     def _update_text(self, text: str) -> None:
         start = time.perf_counter()
         if not text:
-            self.trace = None
-            self.image.layout.display = "none"
-            self.readout.value = "<i>Type some text above to see the gates.</i>"
-            self.render_ms = (time.perf_counter() - start) * 1e3
+            self._show_message("<i>Type some text above to see the gates.</i>", start)
             return
         self.trace = trace_text(self.model, self.vocab, text)
         unk = getattr(self.vocab, "unk", None)
@@ -442,24 +469,12 @@ class GateExplorer:
         self.image.layout.display = None
         self._render(start)
 
-    def _on_step(self, change) -> None:
-        if self._busy or self.trace is None:
-            return
-        start = time.perf_counter()
-        self.drawing.set_step(change["new"])
-        self._render(start)
-
     def _on_unit(self, change) -> None:
         if self.trace is None:
             return
         start = time.perf_counter()
         self.drawing.set_unit(change["new"])
         self._render(start)
-
-    def _render(self, start: float) -> None:
-        self.image.value = self.drawing.png()
-        self.readout.value = self._readout_html()
-        self.render_ms = (time.perf_counter() - start) * 1e3
 
     def _readout_html(self) -> str:
         step, unit = self.drawing.step, self.drawing.unit
@@ -582,7 +597,7 @@ def playground_figure(
     return drawing.figure
 
 
-class GatePlayground:
+class GatePlayground(_Widget):
     """Sliders for a forget gate f, an input gate i, an input pulse (size, step) and a vanilla
     RNN's recurrent weight w: watch the LSTM cell state keep the pulse for 50 steps while the
     RNN's state fades. Pure NumPy, instant.
@@ -614,11 +629,6 @@ class GatePlayground:
         self.render_ms = float("nan")
         self._busy = False  # True while set() moves several sliders: redraw once
         self._update()
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"{type(self).__name__}: an interactive widget (run it in Jupyter)"
-        return bundle
 
     @property
     def params(self) -> dict:
@@ -950,7 +960,7 @@ def decoding_figure(
     return drawing.figure
 
 
-class DecodingExplorer:
+class DecodingExplorer(_Explorer):
     """Type a word, watch an encoder-decoder pronounce it: the top candidates at every greedy
     step with their probabilities, and the beam's hypotheses after the chosen step.
 
@@ -1000,11 +1010,6 @@ class DecodingExplorer:
         self.step_slider.observe(self._on_step, "value")
         self._show(first, time.perf_counter(), last_step=True)
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"{type(self).__name__}: an interactive widget (run it in Jupyter)"
-        return bundle
-
     def _trace(self, word: str, beam_size: int) -> DecodingTrace:
         return trace_decoding(
             self.model, self.letters, self.phonemes, word, beam_size=beam_size,
@@ -1046,10 +1051,7 @@ class DecodingExplorer:
     def _update_word(self, text: str) -> None:
         start = time.perf_counter()
         if not text.strip():
-            self.trace = None
-            self.image.layout.display = "none"
-            self.readout.value = "<i>Type a word in the box above to see it decoded.</i>"
-            self.render_ms = (time.perf_counter() - start) * 1e3
+            self._show_message("<i>Type a word in the box above to see it decoded.</i>", start)
             return
         self._show(self._trace(text.strip(), self.beam_slider.value), start, last_step=True)
 
@@ -1058,13 +1060,6 @@ class DecodingExplorer:
             return
         start = time.perf_counter()
         self._show(self._trace(self.word, change["new"]), start, last_step=False)
-
-    def _on_step(self, change) -> None:
-        if self._busy or self.trace is None:
-            return
-        start = time.perf_counter()
-        self.drawing.set_step(change["new"])
-        self._render(start)
 
     def _show(self, trace: DecodingTrace, start: float, last_step: bool) -> None:
         """Show a new trace: at its last step, or at the current step where it exists."""
@@ -1080,11 +1075,6 @@ class DecodingExplorer:
             self._busy = False
         self.image.layout.display = None
         self._render(start)
-
-    def _render(self, start: float) -> None:
-        self.image.value = self.drawing.png()
-        self.readout.value = self._readout_html()
-        self.render_ms = (time.perf_counter() - start) * 1e3
 
     def _readout_html(self) -> str:
         trace = self.trace
