@@ -1,4 +1,10 @@
-"""Input checks shared by every module: a clear error naming the argument, expected vs received."""
+"""Input checks shared by every module: a clear error naming the argument, expected vs received.
+
+Checks of a tensor's *values* (token ids, valid lengths) run only on CPU tensors: on a GPU,
+reading values back makes the CPU wait until the GPU has finished all queued work, at every
+call, which would stall training. Data built by the package is in range by construction, and
+``Seq2SeqEncoder`` checks its valid lengths on the CPU copy that packing needs anyway.
+"""
 
 import torch
 
@@ -71,10 +77,18 @@ def check_shape(value, name: str, shape: tuple[int, ...]) -> torch.Tensor:
     return value
 
 
+def _on_cpu(tensor: torch.Tensor) -> bool:
+    """Whether ``tensor``'s values can be read without waiting for an accelerator."""
+    return tensor.device.type == "cpu"
+
+
 def check_token_ids(ids: torch.Tensor, name: str, vocab_size: int) -> torch.Tensor:
-    """Check that every token id in the integer tensor ``ids`` lies in ``[0, vocab_size)``."""
+    """Check that every token id in the integer tensor ``ids`` lies in ``[0, vocab_size)``.
+
+    The values are checked on the CPU only (see the module's docstring); on a GPU only the dtype.
+    """
     check_tensor(ids, name, floating=False)
-    if ids.numel() > 0:
+    if ids.numel() > 0 and _on_cpu(ids):
         low, high = (int(v) for v in torch.aminmax(ids))
         if low < 0 or high >= vocab_size:
             raise ValueError(
@@ -89,13 +103,14 @@ def check_valid_len(
 ) -> torch.Tensor:
     """Check valid lengths: integers, shape ``(batch_size,)``, each in ``[minimum, num_steps]``.
 
-    Lists and tuples are converted to a tensor; returns an int64 tensor.
+    Lists and tuples are converted to a tensor; returns an int64 tensor. The values are
+    checked on the CPU only (see the module's docstring); on a GPU only the dtype and shape.
     """
     if isinstance(valid_len, (list, tuple)):
         valid_len = torch.as_tensor(valid_len)
     check_tensor(valid_len, name, ndim=1, floating=False, sizes={0: batch_size})
     valid_len = valid_len.long()
-    if valid_len.numel() > 0:
+    if valid_len.numel() > 0 and _on_cpu(valid_len):
         low, high = (int(v) for v in torch.aminmax(valid_len))
         if low < minimum or high > num_steps:
             raise ValueError(

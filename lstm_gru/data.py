@@ -2,10 +2,10 @@
 
 Two corpora, both fingerprinted with the SHA-256 of the text they hold:
 
-* ``"stdlib"`` (offline, the default): Python source files from the interpreter's own standard
-  library (``STDLIB_FILES``). Brackets, quotes and indentation give the gates something visible
-  to track. The files differ a little between Python versions, so ``Corpus.source`` names the
-  version and ``Corpus.sha256`` explains any drift in printed results.
+* ``"stdlib"`` (offline, the default): 26 modules of CPython 3.11.7's standard library
+  (``STDLIB_FILES``), frozen inside the package (``lstm_gru.corpora``, PSF License), so the text
+  is the same on every Python and machine. Brackets, quotes and indentation give the gates
+  something visible to track.
 * ``"timemachine"``: H. G. Wells' *The Time Machine*, the d2l book's corpus, from the local
   file named by ``$LSTM_GRU_TIMEMACHINE`` or downloaded once (SHA-1 checked, cached).
 """
@@ -13,9 +13,7 @@ Two corpora, both fingerprinted with the SHA-256 of the text they hold:
 import collections
 import hashlib
 import os
-import platform
 import re
-import sysconfig
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,41 +21,10 @@ from pathlib import Path
 import torch
 
 from lstm_gru.checks import check_positive_int, check_tensor
+from lstm_gru.corpora import STDLIB_FILES, STDLIB_PYTHON, stdlib_text
 from lstm_gru.download import download, sha1_of
 
 UNK = "<unk>"
-
-# Pure-Python modules present in CPython 3.10-3.13 and rarely touched by patch releases,
-# sorted; about 530,000 characters together, 100 distinct characters. Paths are
-# relative to the stdlib folder.
-STDLIB_FILES = (
-    "abc.py",
-    "bisect.py",
-    "cmd.py",
-    "collections/__init__.py",
-    "colorsys.py",
-    "contextlib.py",
-    "copy.py",
-    "csv.py",
-    "difflib.py",
-    "fractions.py",
-    "functools.py",
-    "graphlib.py",
-    "heapq.py",
-    "json/decoder.py",
-    "json/encoder.py",
-    "json/scanner.py",
-    "numbers.py",
-    "operator.py",
-    "pprint.py",
-    "queue.py",
-    "random.py",
-    "reprlib.py",
-    "sched.py",
-    "statistics.py",
-    "string.py",
-    "textwrap.py",
-)
 
 TIMEMACHINE_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
 TIMEMACHINE_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
@@ -151,22 +118,12 @@ class Corpus:
 
 
 def _stdlib_text() -> tuple[str, str]:
-    """The ``STDLIB_FILES`` joined by blank lines, and a description of where they came from."""
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    parts = []
-    for name in STDLIB_FILES:
-        path = stdlib / name
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"the stdlib corpus needs {path}, which this Python installation lacks; "
-                f"use load_corpus('timemachine') instead"
-            )
-        parts.append(path.read_text(encoding="utf-8"))
+    """The frozen ``STDLIB_FILES`` (SHA-256 checked), and a description of where they came from."""
     source = (
-        f"Python {platform.python_version()} standard library, "
-        f"{len(STDLIB_FILES)} files (lstm_gru.data.STDLIB_FILES)"
+        f"{len(STDLIB_FILES)} modules of CPython {STDLIB_PYTHON}'s standard library, "
+        f"frozen in lstm_gru/corpora (PSF License)"
     )
-    return "\n\n".join(parts), source
+    return stdlib_text(), source
 
 
 def _timemachine_text() -> tuple[str, str]:

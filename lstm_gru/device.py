@@ -1,9 +1,17 @@
-"""Choosing a device and seeding every random number generator the course uses."""
+"""Choosing a device and seeding every random number generator the course uses.
 
+``$LSTM_GRU_DEVICE`` (``cpu``, ``cuda`` or ``mps``; unset or empty: automatic) overrides the
+automatic choice, e.g. ``LSTM_GRU_DEVICE=cpu`` to reproduce the stored outputs on a GPU machine.
+"""
+
+import os
 import random
 
 import numpy as np
 import torch
+
+DEVICE_ENV = "LSTM_GRU_DEVICE"
+DEVICE_CHOICES = ("cpu", "cuda", "mps")
 
 
 def _mps_available() -> bool:
@@ -11,16 +19,56 @@ def _mps_available() -> bool:
     return bool(mps is not None and mps.is_available())
 
 
+def _cuda_count() -> int:
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def device_choice(i: int = 0) -> tuple[torch.device, str]:
+    """The device ``try_gpu(i)`` returns, and a one-line reason for the choice.
+
+    ``$LSTM_GRU_DEVICE`` decides when set: ``cpu``; ``cuda`` (``cuda:i``, a RuntimeError if
+    there is no such GPU); ``mps`` (a RuntimeError without Apple silicon). Otherwise ``cuda:i``
+    if that GPU exists, else ``mps``, else the CPU.
+    """
+    requested = os.environ.get(DEVICE_ENV, "").strip()
+    if requested and requested not in DEVICE_CHOICES:
+        raise ValueError(
+            f"{DEVICE_ENV} must be one of {', '.join(DEVICE_CHOICES)} (or empty for automatic), "
+            f"got {requested!r}"
+        )
+    gpus = _cuda_count()
+    if requested == "cpu":
+        return torch.device("cpu"), f"{DEVICE_ENV}=cpu"
+    if requested == "cuda":
+        if not 0 <= i < gpus:
+            raise RuntimeError(
+                f"{DEVICE_ENV}=cuda asks for CUDA GPU {i}, but this machine has {gpus} CUDA "
+                f"GPU(s) visible to PyTorch; unset {DEVICE_ENV} to choose automatically"
+            )
+        return torch.device(f"cuda:{i}"), f"{DEVICE_ENV}=cuda: {torch.cuda.get_device_name(i)}"
+    if requested == "mps":
+        if not _mps_available():
+            raise RuntimeError(
+                f"{DEVICE_ENV}=mps asks for the Apple silicon GPU, but PyTorch finds none here; "
+                f"unset {DEVICE_ENV} to choose automatically"
+            )
+        return torch.device("mps"), f"{DEVICE_ENV}=mps"
+    if 0 <= i < gpus:
+        return torch.device(f"cuda:{i}"), f"CUDA GPU found: {torch.cuda.get_device_name(i)}"
+    if _mps_available():
+        return torch.device("mps"), "Apple silicon GPU (mps)"
+    if gpus:
+        return torch.device("cpu"), f"no CUDA GPU {i} (there are {gpus}) or Apple GPU, so the CPU"
+    return torch.device("cpu"), "no CUDA or Apple GPU found, so the CPU"
+
+
 def try_gpu(i: int = 0) -> torch.device:
     """Return ``cuda:i`` if that GPU exists, else ``mps`` (Apple silicon), else ``cpu``.
 
     Like d2l's ``try_gpu``, an index beyond the GPUs present falls back instead of raising.
+    ``$LSTM_GRU_DEVICE`` overrides the choice; ``device_choice(i)`` also says why.
     """
-    if torch.cuda.is_available() and 0 <= i < torch.cuda.device_count():
-        return torch.device(f"cuda:{i}")
-    if _mps_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return device_choice(i)[0]
 
 
 def seed_everything(seed: int) -> None:

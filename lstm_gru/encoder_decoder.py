@@ -150,10 +150,12 @@ class Seq2SeqEncoder(Encoder):
         if valid_len is None:
             outputs, state = self.rnn(embs)
         else:
+            if isinstance(valid_len, torch.Tensor):  # packing needs the lengths on the CPU
+                valid_len = valid_len.cpu()  # anyway, so their values are checked there
             valid_len = check_valid_len(
                 valid_len, "valid_len", batch_size=batch_size, num_steps=num_steps
             )
-            packed = pack_padded_sequence(embs, valid_len.cpu(), enforce_sorted=False)
+            packed = pack_padded_sequence(embs, valid_len, enforce_sorted=False)
             outputs, state = self.rnn(packed)
             outputs, _ = pad_packed_sequence(outputs, total_length=num_steps)
         # outputs: (num_steps, batch_size, output_size)

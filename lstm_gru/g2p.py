@@ -242,11 +242,15 @@ def g2p_model(
     return EncoderDecoder(encoder, decoder)
 
 
-def g2p_loss(model: EncoderDecoder, batch) -> tuple[torch.Tensor, int]:
-    """Masked cross-entropy per real phoneme of one ``G2PBatches`` batch, and that count."""
+def g2p_loss(model: EncoderDecoder, batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """Masked cross-entropy per real phoneme of one ``G2PBatches`` batch, and that count.
+
+    The count is a scalar tensor on the batch's device (reading it on a GPU would make the CPU
+    wait); ``fit`` weights the batch by it.
+    """
     src, src_len, dec_in, labels, label_len = batch
     logits, _ = model(src, dec_in, src_len)  # (batch_size, num_steps, num_phonemes)
-    return masked_cross_entropy(logits, labels, label_len), int(label_len.sum())
+    return masked_cross_entropy(logits, labels, label_len), label_len.sum()
 
 
 @dataclass

@@ -110,9 +110,13 @@ class CharRNN(nn.Module):
         self.head = nn.Linear(num_hiddens, vocab_size)
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Token ids (batch_size, num_steps) -> RNN inputs X (num_steps, batch_size, num_inputs)."""
+        """Token ids (batch_size, num_steps) -> RNN inputs X (num_steps, batch_size, num_inputs).
+
+        The ids' range is checked on the CPU only: on a GPU reading them would stall training.
+        """
         check_tensor(tokens, "tokens", ndim=2, floating=False)
-        if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
+        on_cpu = tokens.device.type == "cpu"
+        if on_cpu and tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
             raise ValueError(
                 f"tokens must be ids in [0, {self.vocab_size}), got values in "
                 f"[{int(tokens.min())}, {int(tokens.max())}]"

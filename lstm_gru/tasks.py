@@ -21,7 +21,7 @@ from torch import nn
 from lstm_gru.checks import check_positive_int
 from lstm_gru.device import seed_everything
 from lstm_gru.models import SequenceModel
-from lstm_gru.train import fit
+from lstm_gru.train import RunningSum, fit, to_device
 
 IGNORE_INDEX = -100  # target of an unscored step (F.cross_entropy's default ignore_index)
 
@@ -247,38 +247,41 @@ def distractor_task(
     )
 
 
-def task_loss(model: nn.Module, batch) -> tuple[torch.Tensor, int]:
+def task_loss(model: nn.Module, batch) -> tuple[torch.Tensor, int | torch.Tensor]:
     """Training loss of a ``SequenceModel`` on a task batch (X, Y); returns (loss, count).
 
     Float Y (batch_size,): MSE of ``model(X)`` (batch_size, 1). Long Y (batch_size,):
     cross-entropy of the logits (batch_size, num_classes). Long Y (num_steps, batch_size):
     cross-entropy of the per-step logits (num_steps, batch_size, num_classes) over the scored
-    steps. ``count`` is the number of scored answers.
+    steps. ``count`` is the number of scored answers (a scalar tensor for long Y: reading it
+    on a GPU would make the CPU wait).
     """
     X, Y = batch
     output = model(X)
     if Y.is_floating_point():
         return F.mse_loss(output.squeeze(-1), Y), Y.numel()
     loss = F.cross_entropy(output.reshape(-1, output.shape[-1]), Y.reshape(-1))
-    return loss, int((Y != IGNORE_INDEX).sum())
+    return loss, (Y != IGNORE_INDEX).sum()
 
 
 @torch.no_grad()
 def score(model: nn.Module, loader) -> float:
-    """MSE (float targets) or accuracy over the scored answers (long targets) on ``loader``."""
+    """MSE (float targets) or accuracy over the scored answers (long targets) on ``loader``.
+
+    Summed with ``RunningSum``: on a GPU the sums stay there and are read once, at the end.
+    """
     device = next(model.parameters()).device
-    total, count = 0.0, 0
-    for X, Y in loader:
-        X, Y = X.to(device), Y.to(device)
+    total, count = RunningSum(device), RunningSum(device)
+    for batch in loader:
+        X, Y = to_device(batch, device)
         output = model(X)
         if Y.is_floating_point():
-            total += float(((output.squeeze(-1) - Y) ** 2).sum())
-            count += Y.numel()
-        else:
-            scored = Y != IGNORE_INDEX
-            total += float((output.argmax(-1)[scored] == Y[scored]).sum())
-            count += int(scored.sum())
-    return total / count
+            total.add(((output.squeeze(-1) - Y) ** 2).sum())
+            count.add(Y.numel())
+        else:  # an unscored step's target, IGNORE_INDEX, never equals a predicted class
+            total.add((output.argmax(-1) == Y).sum())
+            count.add((Y != IGNORE_INDEX).sum())
+    return float(total) / float(count)
 
 
 TASKS = {

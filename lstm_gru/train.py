@@ -41,9 +41,14 @@ class History:
 
 
 def to_device(batch, device: torch.device):
-    """Move every tensor in ``batch`` (a tensor or nested tuples/lists/dicts) to ``device``."""
+    """Move every tensor in ``batch`` (a tensor or nested tuples/lists/dicts) to ``device``.
+
+    To a CUDA GPU the copy is queued without waiting (``non_blocking``; from ordinary, unpinned
+    CPU memory CUDA stages the data before returning, so this is safe): a plain ``.to`` would
+    make the CPU wait until the GPU has finished all queued work, at every batch.
+    """
     if isinstance(batch, torch.Tensor):
-        return batch.to(device)
+        return batch.to(device, non_blocking=torch.device(device).type == "cuda")
     if isinstance(batch, dict):
         return {key: to_device(value, device) for key, value in batch.items()}
     if isinstance(batch, (tuple, list)):
@@ -51,13 +56,46 @@ def to_device(batch, device: torch.device):
     return batch
 
 
-def _loss_and_weight(result) -> tuple[torch.Tensor, float]:
-    """``loss_fn``'s result -> (scalar loss, weight): a scalar, or a (loss, weight) pair."""
+class RunningSum:
+    """A sum of ``value * weight`` terms, read once: ``float(running_sum)``.
+
+    ``add(value, weight=1.0)``: ``value`` a number or a scalar tensor without gradient (detach
+    a loss first), ``weight`` a number or a scalar tensor on the same device. For ``device``
+    the CPU, each term is read at once and summed as a Python float (reading a CPU tensor costs
+    nothing). For a GPU, reading a tensor makes the CPU wait until the GPU has finished all
+    queued work, which would stall training at every batch: there the terms are summed on the
+    device in float64, the same double-precision products and sums in the same order, and read
+    once, by ``float()``.
+    """
+
+    def __init__(self, device):
+        self.on_cpu = torch.device(device).type == "cpu"
+        self.total = 0.0  # a float, or a float64 tensor on the device once a tensor is added
+
+    def add(self, value, weight=1.0) -> None:
+        if not isinstance(value, torch.Tensor) or self.on_cpu:
+            self.total += float(value) * float(weight)
+        else:
+            self.total = self.total + value.double() * weight
+
+    def __float__(self) -> float:
+        return float(self.total)
+
+
+def _loss_and_weight(result):
+    """``loss_fn``'s result -> (scalar loss, weight): a scalar, or a (loss, weight) pair.
+
+    The weight is a number or a scalar tensor (e.g. a count of tokens, left on the device).
+    """
     loss, weight = result if isinstance(result, tuple) else (result, 1.0)
     if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
         got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
         raise ValueError(f"loss_fn must return a scalar tensor (or (loss, weight)), got {got}")
-    return loss, float(weight)
+    if isinstance(weight, torch.Tensor) and weight.dim() != 0:
+        raise ValueError(
+            f"loss_fn's weight must be a number or a scalar tensor, got {tuple(weight.shape)}"
+        )
+    return loss, weight
 
 
 def lm_loss(model: nn.Module, batch) -> tuple[torch.Tensor, int]:
@@ -89,15 +127,15 @@ def evaluate(
     device = _model_device(model) if device is None else torch.device(device)
     was_training = model.training
     model.eval()
-    total, weight_sum = 0.0, 0.0
+    total, weight_sum = RunningSum(device), RunningSum(device)
     for batch in loader:
         loss, weight = _loss_and_weight(loss_fn(model, to_device(batch, device)))
-        total += float(loss.detach()) * weight
-        weight_sum += weight
+        total.add(loss, weight)
+        weight_sum.add(weight)
     model.train(was_training)
-    if weight_sum == 0:
+    if float(weight_sum) == 0:
         raise ValueError("loader yielded no batches to evaluate")
-    return total / weight_sum
+    return float(total) / float(weight_sum)
 
 
 def perplexity(
@@ -141,7 +179,9 @@ def fit(
     Gradients are clipped to global norm ``clip_norm`` (None: no clipping). After each epoch,
     with a ``valid_loader``, ``metric_fn(model, valid_loader)`` is recorded (in eval mode,
     without gradients; default: the mean ``loss_fn`` over it). ``max_seconds`` is checked after
-    every batch: when it runs out, training stops and the partial epoch is recorded.
+    every batch: when it runs out, training stops and the partial epoch is recorded (on a GPU
+    the check sees when a batch was queued; the GPU may still be a few batches behind).
+    Losses are summed with ``RunningSum``, so on a GPU they are read once per epoch.
     ``scheduler`` (e.g. a ``torch.optim.lr_scheduler.LambdaLR``) is stepped after every
     optimizer step, so its schedule counts batches, not epochs.
     The optimizer must hold the model's parameters (build it before calling ``fit``; moving
@@ -163,7 +203,7 @@ def fit(
     bar = tqdm(range(num_epochs), desc="epochs", disable=not progress)
     for _ in bar:
         model.train()
-        total, weight_sum = 0.0, 0.0
+        total, weight_sum = RunningSum(device), RunningSum(device)  # read once per epoch
         for batch in train_loader:
             loss, weight = _loss_and_weight(loss_fn(model, to_device(batch, device)))
             optimizer.zero_grad(set_to_none=True)
@@ -174,14 +214,14 @@ def fit(
             if scheduler is not None:
                 scheduler.step()
             history.num_updates += 1
-            total += float(loss.detach()) * weight
-            weight_sum += weight
+            total.add(loss.detach(), weight)
+            weight_sum.add(weight)
             if max_seconds is not None and time.perf_counter() - start >= max_seconds:
                 history.stopped_early = True
                 break
-        if weight_sum == 0:
+        if float(weight_sum) == 0:
             raise ValueError("train_loader yielded no batches")
-        history.train_loss.append(total / weight_sum)
+        history.train_loss.append(float(total) / float(weight_sum))
         if valid_loader is not None:
             model.eval()
             with torch.no_grad():

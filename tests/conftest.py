@@ -1,6 +1,8 @@
-"""Suite-wide fixtures: no network beyond loopback, and `gpu` tests skipped without CUDA."""
+"""Suite-wide fixtures: no network beyond loopback; `gpu` tests skipped without CUDA, run
+without TF32 with it; no smoke run of the claims (see tests/test_claims.py for the policy)."""
 
 import ipaddress
+import os
 import socket
 
 import pytest
@@ -54,6 +56,39 @@ def block_network():
     socket.getaddrinfo = original_getaddrinfo
     socket.socket.connect = original_connect
     socket.socket.connect_ex = original_connect_ex
+
+
+@pytest.fixture
+def no_tf32():
+    """Full float32 products in cuBLAS and cuDNN (no TF32) while a test runs, then as before.
+
+    On Ampere and later GPUs cuDNN's RNNs use TF32 by default (``torch.backends.cudnn.allow_tf32``
+    is True; matrix products' ``torch.backends.cuda.matmul.allow_tf32`` is False): inputs
+    rounded to 10 mantissa bits, which moved nn.LSTM / nn.GRU / nn.RNN outputs by 1.6e-4 to
+    4.8e-4 at the sizes of the equivalence tests, far above float32's rounding.
+    """
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+@pytest.fixture(autouse=True)
+def gpu_tests_without_tf32(request):
+    """Every `gpu` test compares CUDA results with float32 references: run it without TF32."""
+    if request.node.get_closest_marker("gpu") is not None:
+        request.getfixturevalue("no_tf32")
+
+
+def pytest_configure(config):
+    """Refuse to run with LSTM_GRU_SMOKE set: nbval would then report failed claims, not fail."""
+    from lstm_gru.claims import SMOKE_ENV
+
+    if os.environ.get(SMOKE_ENV, "") not in ("", "0"):
+        raise pytest.UsageError(
+            f"unset {SMOKE_ENV} (got {os.environ[SMOKE_ENV]!r}): with it the notebooks' claims "
+            f"would not be checked; only the browser tests set it, for their own JupyterLab"
+        )
 
 
 def pytest_collection_modifyitems(config, items):

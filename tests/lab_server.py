@@ -86,19 +86,26 @@ def lab_args(port: int, token: str) -> list[str]:
 
 @contextmanager
 def lab_server(
-    command: list[str], tmp: Path, port: int, token: str | None, cwd: Path = ROOT, ready_s=90
+    command: list[str],
+    tmp: Path,
+    port: int,
+    token: str | None,
+    cwd: Path = ROOT,
+    ready_s=90,
+    env: dict[str, str] | None = None,
 ):
     """Run ``command`` (which must start JupyterLab on ``port``) until the block ends.
 
     ``token``: the token passed on the command line, or None when JupyterLab generates one and
-    prints it in its start-up URL, as it does for a student.
+    prints it in its start-up URL, as it does for a student. ``env``: variables set for the
+    server on top of ``private_jupyter_env``; the kernels it starts inherit them.
     """
     log = tmp / "lab.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=private_jupyter_env(tmp),
+            env={**private_jupyter_env(tmp), **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopping it stops make's children too

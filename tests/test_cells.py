@@ -146,10 +146,20 @@ def test_from_torch_keeps_dtype():
     assert max_diff(cell(X)[0], fused(X)[0]) <= 1e-12
 
 
+# On a GPU nn.LSTM / nn.GRU / nn.RNN run cuDNN. The `gpu` tests run without TF32 (conftest.py's
+# no_tf32), so cuDNN computes in float32, only in another order and with its own exp/tanh: at
+# these sizes two float32 implementations differ by about 2e-7 (measured on the CPU over 20
+# seeds: scratch vs nn.* and vs float64), and a few ulps more per activation stay below 1e-5.
+# CUDNN_TOL = 5e-5, PyTorch's own tolerance for its CPU-vs-cuDNN RNN tests, leaves room for
+# cuDNN's kernels and still fails if TF32 slips back in (it moved the outputs by 1.6e-4 to
+# 4.8e-4). In float64, where TF32 never applies, rounding is about 1e-15: 1e-12 leaves 1000x.
+CUDNN_TOL = 5e-5
+
+
 @pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("kind", KINDS)
 def test_matches_cudnn_on_gpu(kind):
+    assert not torch.backends.cudnn.allow_tf32  # what is compared: float32, not TF32
     torch.manual_seed(0)
     fused = FUSED[kind](8, 16).cuda()
     cell = SCRATCH[kind].from_torch(fused)
@@ -157,9 +167,27 @@ def test_matches_cudnn_on_gpu(kind):
     X = torch.randn(20, 4, 8, device="cuda")
     outputs, final = cell(X)
     expected_outputs, expected_final = fused(X)
-    assert max_diff(outputs, expected_outputs) <= 1e-4  # cuDNN and TF32 round differently
-    assert max_diff(final, expected_final) <= 1e-4
+    assert max_diff(outputs, expected_outputs) <= CUDNN_TOL
+    assert max_diff(final, expected_final) <= CUDNN_TOL
     assert trace_gates(fused, X)["hidden"].is_cuda
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kind", KINDS)
+def test_matches_cudnn_in_float64_on_gpu(kind):
+    torch.manual_seed(0)
+    fused = FUSED[kind](8, 16).double().cuda()  # cuDNN runs float64 RNNs too
+    cell = SCRATCH[kind].from_torch(fused)
+    assert cell.weight_hh.dtype == torch.float64 and cell.weight_hh.is_cuda
+    X = torch.randn(20, 4, 8, dtype=torch.float64, device="cuda")
+    state = random_state(kind, 1, 4, 16, dtype=torch.float64)
+    state = tuple(s.cuda() for s in state) if kind == "lstm" else state.cuda()
+    assert max_diff(cell(X, state)[0], fused(X, state)[0]) <= 1e-12
+    assert max_diff(cell(X, state)[1], fused(X, state)[1]) <= 1e-12
+
+
+def test_the_gpu_tests_tf32_switch_works_without_a_gpu(no_tf32):
+    assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
 
 
 # ---------------------------------------------------------------- the two GRU forms

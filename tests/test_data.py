@@ -1,14 +1,18 @@
 """Vocab, corpora (stdlib, The Time Machine), train/valid split and LM batches."""
 
+import gzip
 import hashlib
+import os
 import platform
 import shutil
+import subprocess
+import sysconfig
 from pathlib import Path
 
 import pytest
 import torch
 
-from lstm_gru import data
+from lstm_gru import corpora, data
 from lstm_gru.data import (
     CharBatches,
     Vocab,
@@ -93,9 +97,95 @@ def test_stdlib_corpus_is_deterministic_code():
     for snippet in ("(", ")", "[", "]", "{", "}", '"""', "'", "\n    return ", "def ", "class "):
         assert snippet in first.text
     assert first.name == "stdlib"
-    assert first.source.startswith(f"Python {platform.python_version()} standard library, ")
+    assert first.source == (
+        "26 modules of CPython 3.11.7's standard library, frozen in lstm_gru/corpora (PSF License)"
+    )
     assert len(Vocab(first.text)) <= 110  # printable ASCII, newline, a few stray characters
     assert repr(first).startswith(f"Corpus(name='stdlib', chars={len(first)}, sha256='")
+
+
+def test_shipped_stdlib_corpus_matches_its_fingerprint():
+    raw = gzip.decompress(corpora.STDLIB_PATH.read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == corpora.STDLIB_SHA256
+    assert corpora.STDLIB_SHA256 == (
+        "82406ee49ff1496b63eca61a1b433c680f785bcc120b3601465376846873433f"
+    )  # the text chapter 02's stored outputs were made from
+    text = corpora.stdlib_text()
+    assert text == raw.decode("utf-8")
+    assert len(text) == 527_295
+    assert text.startswith("# Copyright 2007 Google, Inc. All Rights Reserved.")
+    assert load_corpus("stdlib").text == text
+    assert load_corpus("stdlib").sha256 == corpora.STDLIB_SHA256
+    assert len(corpora.STDLIB_FILES) == 26 and data.STDLIB_FILES is corpora.STDLIB_FILES
+    for name in ("LICENSE-PSF.txt", "README.md"):
+        assert (corpora.HERE / name).is_file()
+    assert "PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2" in (
+        corpora.HERE / "LICENSE-PSF.txt"
+    ).read_text(encoding="utf-8")
+
+
+def test_damaged_stdlib_corpus_fails_clearly(tmp_path, monkeypatch):
+    damaged = tmp_path / "python_stdlib.txt.gz"
+    damaged.write_bytes(gzip.compress(b"def f(): pass\n", mtime=0))
+    monkeypatch.setattr(corpora, "STDLIB_PATH", damaged)
+    got = hashlib.sha256(b"def f(): pass\n").hexdigest()
+    with pytest.raises(
+        ValueError, match=f"whose SHA-256 is {got}, expected {corpora.STDLIB_SHA256}; the file"
+    ):
+        load_corpus("stdlib")
+    damaged.write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match="python_stdlib.txt.gz is not a valid gzip file"):
+        load_corpus("stdlib")
+
+
+@pytest.mark.skipif(
+    platform.python_version() != corpora.STDLIB_PYTHON,
+    reason=f"refreezing needs CPython {corpora.STDLIB_PYTHON}'s standard library",
+)
+def test_freeze_stdlib_reproduces_the_shipped_file(tmp_path):
+    path = corpora.freeze_stdlib(sysconfig.get_paths()["stdlib"], tmp_path / "stdlib.txt.gz")
+    raw = gzip.decompress(path.read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == corpora.STDLIB_SHA256
+    assert path.read_bytes() == corpora.STDLIB_PATH.read_bytes()  # mtime 0: same bytes
+    with pytest.raises(FileNotFoundError, match="lacks 26 of the STDLIB_FILES: \\['abc.py', "):
+        corpora.freeze_stdlib(tmp_path, tmp_path / "out.txt.gz")
+
+
+OTHER_PYTHONS = ("3.10", "3.12", "3.13")
+READ_BY_PATH = """
+import hashlib, importlib.util, sys
+spec = importlib.util.spec_from_file_location("corpora", sys.argv[1])
+corpora = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(corpora)
+print(hashlib.sha256(corpora.stdlib_text().encode("utf-8")).hexdigest())
+print("torch" in sys.modules, "lstm_gru" in sys.modules)
+"""
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter ``pythonX.Y``: pyenv's install first, else one on PATH (not a pyenv shim)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    installed = sorted(pyenv.glob(f"versions/{version}.*/bin/python{version}"))
+    if installed:
+        return str(installed[-1])
+    found = shutil.which(f"python{version}")
+    return found if found and "shims" not in Path(found).parts else None
+
+
+@pytest.mark.parametrize("version", OTHER_PYTHONS)
+def test_stdlib_corpus_is_the_same_under_other_pythons(version):
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"python{version} is not installed on this machine")
+    result = subprocess.run(
+        [python, "-I", "-c", READ_BY_PATH, str(Path(corpora.__file__))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split("\n") == [corpora.STDLIB_SHA256, "False False", ""]
+    assert load_corpus("stdlib").sha256 == corpora.STDLIB_SHA256
 
 
 def test_max_chars_keeps_the_start_and_refingerprints():

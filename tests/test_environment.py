@@ -1,5 +1,6 @@
 """The environment the set-up builds: files in sync, d2l importable, lint clean."""
 
+import fnmatch
 import re
 import subprocess
 import sys
@@ -49,6 +50,22 @@ def test_python_floor_agrees():
     )
     assert project["requires-python"] == ">=3.10"
     assert conda_python.startswith("python>=3.10")
+
+
+def test_every_package_and_data_file_is_listed_for_installation():
+    """A non-editable `pip install .` ships only the packages and data pyproject.toml lists."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = sorted(
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "lstm_gru").rglob("__init__.py")
+    )
+    assert setuptools["packages"] == packages == ["lstm_gru", "lstm_gru.bench", "lstm_gru.corpora"]
+    corpora = ROOT / "lstm_gru" / "corpora"
+    data_files = sorted(p.name for p in corpora.iterdir() if p.is_file() and p.suffix != ".py")
+    assert data_files == ["LICENSE-PSF.txt", "README.md", "python_stdlib.txt.gz"]
+    patterns = setuptools["package-data"]["lstm_gru.corpora"]
+    for name in data_files:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), (name, patterns)
 
 
 def test_d2l_pin_is_the_same_in_makefile_and_postbuild():

@@ -6,9 +6,15 @@ import torch
 from torch import nn
 
 from lstm_gru import seed_everything
+from lstm_gru.encoder_decoder import (
+    EncoderDecoder,
+    Seq2SeqDecoder,
+    Seq2SeqEncoder,
+    masked_cross_entropy,
+)
 from lstm_gru.models import CharRNN, SequenceModel
 from lstm_gru.tasks import first_token_task, score, task_loss
-from lstm_gru.train import History, evaluate, fit, lm_loss, perplexity, to_device
+from lstm_gru.train import History, RunningSum, evaluate, fit, lm_loss, perplexity, to_device
 
 CPU = torch.device("cpu")
 
@@ -231,6 +237,123 @@ def test_fit_errors():
     common["loss_fn"] = lambda m, b: m(b[0])[0]  # logits, not a scalar
     with pytest.raises(ValueError, match=r"loss_fn must return a scalar tensor .*got \(8, 6, 4\)"):
         fit(model, batches, num_epochs=1, **common)
+
+
+def test_fit_weighs_the_epoch_loss_exactly_as_a_python_float_sum():
+    """On the CPU the mean training loss is the plain Python-float weighted mean of the batch
+    losses, to the bit (stored notebook outputs print it), for int, float and tensor weights."""
+    seed_everything(0)
+    model = CharRNN(4, 8)
+    weights = [3, 0.1, torch.tensor(7), 2]
+    seen = []  # (loss, weight) of every batch, as Python floats
+
+    def weighted_loss(model, batch):
+        loss, _ = lm_loss(model, batch)
+        weight = weights[len(seen) % len(weights)]
+        seen.append((float(loss.detach()), float(weight)))
+        return loss, weight
+
+    history = fit(
+        model,
+        repeating_lm_batches(),
+        num_epochs=3,
+        loss_fn=weighted_loss,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
+        device=CPU,
+        progress=False,
+    )
+    expected = []
+    for epoch in range(3):
+        total = weight_sum = 0.0
+        for loss, weight in seen[4 * epoch : 4 * epoch + 4]:
+            total += loss * weight
+            weight_sum += weight
+        expected.append(total / weight_sum)
+    assert history.train_loss == expected
+    assert len(set(expected)) == 3  # the losses changed, so equality above means something
+
+
+def test_running_sum_off_the_cpu_adds_the_same_doubles():
+    """For a GPU the sum stays a float64 tensor, read once; it equals the CPU's float sum to the
+    bit. Only the device named picks the path, so it runs here on CPU tensors."""
+    torch.manual_seed(0)
+    losses = torch.rand(200) * 3  # float32, like losses
+    weights = (torch.randint(1, 1000, (200,)) / 7).double()  # inexact products and sums
+    on_cpu, off_cpu, weight_sum = RunningSum("cpu"), RunningSum("cuda"), RunningSum("cuda")
+    expected = expected_weight = 0.0
+    for loss, weight in zip(losses, weights, strict=True):
+        expected += float(loss) * float(weight)
+        expected_weight += float(weight)
+        on_cpu.add(loss, float(weight))
+        off_cpu.add(loss, weight)
+        weight_sum.add(weight)
+    assert isinstance(off_cpu.total, torch.Tensor) and off_cpu.total.dtype == torch.float64
+    assert float(off_cpu) == float(on_cpu) == expected
+    assert float(weight_sum) == expected_weight
+
+
+def seq2seq_loss(model, batch):
+    """Masked cross-entropy of a copy task without source lengths, weighted by its tokens."""
+    src, tgt_len = batch
+    logits, _ = model(src, src)
+    return masked_cross_entropy(logits, src, tgt_len), tgt_len.sum()
+
+
+def lm_setup():
+    model = CharRNN(4, 8, cell="lstm")
+    return model, repeating_lm_batches(num_batches=3), lm_loss
+
+
+def task_setup():
+    task = first_token_task(48, 6, seed=0)
+    return SequenceModel(task.num_inputs, 8, task.num_outputs), task.loader(16), task_loss
+
+
+def seq2seq_setup():
+    model = EncoderDecoder(Seq2SeqEncoder(6, 4, 8), Seq2SeqDecoder(6, 4, 8))
+    src = torch.randint(0, 6, (3, 4, 5))
+    return model, [(s, torch.tensor([5, 3, 4, 1])) for s in src], seq2seq_loss
+
+
+@pytest.mark.parametrize("setup", [lm_setup, task_setup, seq2seq_setup])
+def test_fit_reads_nothing_back_from_the_device_until_the_epoch_ends(setup):
+    """On the "meta" device tensors have shapes but no values, so any read raises: a stand-in
+    for a GPU, where a read makes the CPU wait. Every batch (checks, forward, loss, backward,
+    clipping, Adam) runs before the first read, the epoch's mean loss."""
+    torch.manual_seed(0)
+    model, batches, loss_fn = setup()
+    calls = []
+
+    def counted(model, batch):
+        calls.append(1)
+        return loss_fn(model, batch)
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    with pytest.raises(RuntimeError, match="meta tensors"):
+        fit(
+            model,
+            batches,
+            num_epochs=1,
+            loss_fn=counted,
+            optimizer=optimizer,
+            device="meta",
+            progress=False,
+        )
+    assert len(calls) == len(batches) == 3
+
+
+def test_fit_rejects_a_weight_that_is_not_a_scalar():
+    model = CharRNN(4, 8)
+    with pytest.raises(ValueError, match=r"weight must be a number or a scalar tensor, got \(2,\)"):
+        fit(
+            model,
+            repeating_lm_batches(),
+            num_epochs=1,
+            loss_fn=lambda m, b: (lm_loss(m, b)[0], torch.ones(2)),
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            device=CPU,
+            progress=False,
+        )
 
 
 def test_history_starts_empty():

@@ -1,0 +1,178 @@
+"""The claims: the checker itself, and the list of conclusions each chapter checks.
+
+Reproducibility policy (the README's "Reproducible on every machine" section says the same
+for instructors):
+
+* Outputs that are exact on every machine (shapes, parameter counts, vocabularies, equivalence
+  checks printed as "max |difference| < 1e-05: True", decoded examples from fixed weights) are
+  compared strictly by nbval.
+* Outputs that depend on the order of floating-point operations (training curves,
+  perplexities, accuracies, sampled text, timings) are stored for the reader but not compared:
+  their cells carry the tag ``nbval-ignore-output``. Every conclusion the text draws from them
+  is a ``lstm_gru.claims.claim`` in the cell after, whose output ("✔ ...") is compared
+  strictly, so a conclusion that stops holding fails the suite on any machine.
+* Test-harness markers live in cell tags, never in the text a student reads.
+
+``CLAIMS`` lists every chapter's claims; a claim added, removed or reworded in a notebook must
+be listed here too, so a change in what a chapter asserts is always a visible change.
+"""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from lstm_gru.claims import SMOKE_ENV, ClaimError, claim
+
+ROOT = Path(__file__).resolve().parents[1]
+IGNORE = "nbval-ignore-output"
+
+CLAIMS = {
+    "01_gating": [
+        "the vanilla RNN and the default-initialised LSTM stay at chance (within 5 points of 25%)",
+        "the chrono-initialised LSTM and GRU solve the task (held-out accuracy >= 95%)",
+        "the vanilla RNN stays at the no-memory baseline (MSE within 10% of 0.167)",
+        "the chrono-initialised LSTM and GRU solve it (MSE below 0.01)",
+        "before training, no unit of the default-initialised LSTM keeps even 1e-6 over 100 steps",
+        "on the adding problem it left the baseline (MSE below 0.05) exactly when it learned to open a forget gate (a unit keeping over half)",
+        "on the first-token task it never did (its best unit keeps under 1e-6 after training)",
+        "the chrono-initialised LSTM kept more after training than before",
+        "the trained RNN and default-initialised LSTM pass the first token a gradient at least 5 decades below the newest step's",
+        "the trained chrono-initialised LSTM and GRU pass it at least a hundredth of it (<= 2 decades)",
+    ],
+    "02_lstm": [
+        "the LSTM beats the unigram model by far (held-out perplexity below a third of the unigram model's)",
+        "the validation perplexity is lower after the last epoch than after the one before",
+        "greedy decoding ends in a loop (its last 48 characters repeat with a period of at most 8)",
+        "after 4 to 16 spaces a space is always the single most likely next character",
+        "|h| never exceeds 1",
+        "the memory cell is not bounded: some |c| exceed 10, and over a third of all exceed 1",
+        "on the next 10 characters the state as built predicts best, wiping c costs something and wiping h costs more",
+        "over the next 100 characters the differences shrink to under half of those on the first 10",
+        "the mean forget gate differs by at least 0.05 between the characters read",
+        "the units span a wide range of time scales: over 10 units remember for more than 10 steps, and over 10 for at most 2",
+        "most forget and input gate values lie below 0.1 or above 0.9",
+        "a memory-cell unit follows leading_space with |r| >= 0.6, and no label is followed more closely than the two about indentation",
+        "no unit follows strings nearly as closely as the best one follows leading_space (|r| lower by at least 0.1)",
+        "a forget-gate bias of 1 does not help by more than 0.25 perplexity (about 3%), averaged over the seeds",
+    ],
+    "03_gru": [
+        "the GRU solves the first-token task (held-out accuracy >= 95%)",
+        "untrained, the update gate ignores the position (mean z within 0.02 at step 0 and on noise)",
+        "trained, the state moves at least 3 times more at the first token than on a noise token",
+        "trained, over 10% of the update gates on noise steps are shut (z > 0.99), at least twice as many as untrained",
+        "yet the mean update gate on noise steps went down in training",
+        "untrained, no unit keeps half of the first token; trained, a few do (1 to 8 of 32)",
+        "the GRU solves the distractor task (held-out accuracy >= 95%)",
+        "untrained, digits and distractors look the same to the update gate (within 0.02)",
+        "trained, the mean update gate is at least 0.05 lower on digits than on distractors",
+        "trained, the state moves at least 10 times more at a digit than at a distractor",
+        "trained, at least 10% of the update gates on distractor steps are shut (z > 0.99)",
+        "one unit switches cleanly: its mean update gate is at least 0.2 lower on digits",
+        "the model adds the two digits typed in the sentence: 3 + 2 = 5",
+    ],
+    "04_gru_vs_lstm": [
+        "at the shortest length both cells learn the simple task, far above chance (mean >= 60%)",
+        "both cells do worse at the longest length than at the shortest, on both tasks",
+        "on the harder task the GRU scores higher: over all lengths and seeds, by at least 10 points",
+        "with 3/4 of the parameters the GRU language model does as well as the LSTM: its mean held-out perplexity is at most 0.5 above the LSTM's",
+        "the LSTM scores better on average in at most one of the complex settings",
+    ],
+    "05_encoder_decoder": [
+        "the loop written out decodes exactly what lstm_gru's predict does",
+        "the model pronounces about half the test words exactly (greedy WER below 55%, PER below 18%)",
+        "beam search lowers both error rates",
+        "where the decoders disagree, beam search is right more often than greedy decoding",
+        "the error per phoneme rises with word length: 5 < 6 < 8 < 10 < 12+ letters",
+        "words of 12+ letters have at least 1.8 times the PER of 5-letter words",
+    ],
+}
+
+
+def notebook_claims(path: Path) -> list[str]:
+    """The statements of every ``claim(...)`` call in the notebook's code cells, in order."""
+    found = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tree = ast.parse("".join(cell["source"]))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "claim":
+                statement = node.args[0]
+                assert isinstance(statement, ast.Constant), (
+                    f"{path.name}: claim statements must be plain strings, got "
+                    f"{ast.unparse(statement)}"
+                )
+                found.append(statement.value)
+    return found
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def chapters() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_a_claim_that_holds_prints_one_fixed_line(capsys):
+    assert claim("two is more than one", 2 > 1, measured=2) is True
+    assert capsys.readouterr().out == "✔ two is more than one\n"
+
+
+def test_a_claim_that_fails_raises_with_the_measured_value(monkeypatch):
+    monkeypatch.delenv(SMOKE_ENV, raising=False)
+    with pytest.raises(ClaimError, match=r"the RNN stays at chance \(measured: 0.4123\)"):
+        claim("the RNN stays at chance", False, measured=0.41234)
+    with pytest.raises(ClaimError, match=r"measured: a: 0.5, b: \[1, 2\]"):
+        claim("both", False, measured={"a": 0.5, "b": [1, 2]})
+
+
+def test_a_smoke_run_reports_a_failed_claim_instead_of_raising(monkeypatch, capsys):
+    monkeypatch.setenv(SMOKE_ENV, "1")
+    assert claim("solved", False, measured=0.3) is False
+    assert "not checked in this smoke run" in capsys.readouterr().out
+    monkeypatch.setenv(SMOKE_ENV, "0")
+    with pytest.raises(ClaimError):
+        claim("solved", False)
+
+
+def test_claim_accepts_a_one_element_tensor_and_rejects_an_empty_statement():
+    import torch
+
+    assert claim("a tensor that holds", torch.tensor(True))
+    with pytest.raises(TypeError, match="statement must be a non-empty str"):
+        claim("  ", True)
+
+
+@pytest.mark.parametrize("chapter", sorted(CLAIMS) or ["01_gating"])
+def test_every_chapter_checks_its_listed_claims(chapter):
+    assert notebook_claims(ROOT / "notebooks" / f"{chapter}.ipynb") == CLAIMS[chapter]
+
+
+def test_chapters_that_train_check_conclusions():
+    for path in chapters():
+        trains = any(
+            re.search(r"\b(fit|train_recipe|train_g2p)\(", "".join(c["source"]))
+            for c in cells(path)
+            if c["cell_type"] == "code"
+        )
+        if trains:
+            assert path.stem in CLAIMS and len(CLAIMS[path.stem]) >= 3, path.name
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+def test_claim_outputs_are_compared_and_markers_live_in_tags(path):
+    for i, cell in enumerate(cells(path)):
+        source = "".join(cell["source"])
+        tags = cell.get("metadata", {}).get("tags", [])
+        assert "NBVAL" not in source, f"{path.name} cell {i}: nbval marker in the text"
+        if cell["cell_type"] == "markdown":
+            assert not re.search(r"(compared|checked) by the tests", source), (
+                f"{path.name} cell {i}: test-harness talk in the student's text"
+            )
+        if cell["cell_type"] == "code" and "claim(" in source:
+            assert IGNORE not in tags, f"{path.name} cell {i}: a claim cell must be compared"
+            assert "print(" not in source, f"{path.name} cell {i}: a claim cell prints only claims"
