@@ -34,12 +34,20 @@ lab: $(STAMP)
 # try_gpu() skip Apple's mps too), so any machine reproduces them.
 # OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning. It changes no result,
 # but on a loaded 2-core machine spinning threads slowed training cells by 10x or more.
-CPU_ONLY := CUDA_VISIBLE_DEVICES= LSTM_GRU_DEVICE=cpu OMP_WAIT_POLICY=PASSIVE
+# THREADS: torch's CPU threads. The course's models are small, so one thread is the fastest (2
+# threads took 2-2.5x as long on the 2-core reference machine). No compared output depends on
+# it (README: "Reproducible on every machine"): `make test THREADS=4` must pass too.
+THREADS ?= 1
+CPU_ONLY := CUDA_VISIBLE_DEVICES= LSTM_GRU_DEVICE=cpu OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$(THREADS)
 
 # The whole suite: unit tests, lint, every notebook under nbval (README: "Reproducible on every
-# machine"), browser tests; the 15 slowest tests are listed at the end.
+# machine"), browser tests; the 15 slowest tests are listed at the end. WORKERS processes (one
+# per core by default) share the test files and chapters; --dist loadscope keeps each file, and
+# so each notebook's cells, in one process and in order.
+WORKERS ?= auto
 test: $(STAMP)
-	$(CPU_ONLY) $(BIN)/python -m pytest $(NBVAL) --durations=15 tests $(NOTEBOOKS)
+	$(CPU_ONLY) $(BIN)/python -m pytest -n $(WORKERS) --dist loadscope $(NBVAL) --durations=15 \
+	  tests $(NOTEBOOKS)
 
 # On a GPU machine: the `gpu` tests (run without TF32, see tests/conftest.py), then every notebook
 # under lax nbval: numbers differ from the CPU's stored outputs, but every claim check still runs
