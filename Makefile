@@ -34,9 +34,10 @@ lab: $(STAMP)
 # try_gpu() skip Apple's mps too), so any machine reproduces them.
 # OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning. It changes no result,
 # but on a loaded 2-core machine spinning threads slowed training cells by 10x or more.
-# THREADS: torch's CPU threads. The course's models are small, so one thread is the fastest (2
-# threads took 2-2.5x as long on the 2-core reference machine). No compared output depends on
-# it (README: "Reproducible on every machine"): `make test THREADS=4` must pass too.
+# THREADS: torch's CPU threads. The course's models are small, so one thread is the fastest: on
+# the 2-core reference machine, with PASSIVE, 2 threads took 2-2.5x as long (without PASSIVE,
+# about as long as one). No compared output depends on it (README: "Reproducible on every
+# machine"): `make test THREADS=4` must pass too.
 THREADS ?= 1
 CPU_ONLY := CUDA_VISIBLE_DEVICES= LSTM_GRU_DEVICE=cpu OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$(THREADS)
 
