@@ -19,13 +19,13 @@ be listed here too, so a change in what a chapter asserts is always a visible ch
 """
 
 import ast
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from lstm_gru.claims import SMOKE_ENV, ClaimError, claim
+from tests.test_notebook_text import CHAPTERS, cells
 
 ROOT = Path(__file__).resolve().parents[1]
 IGNORE = "nbval-ignore-output"
@@ -95,7 +95,7 @@ CLAIMS = {
 def notebook_claims(path: Path) -> list[str]:
     """The statements of every ``claim(...)`` call in the notebook's code cells, in order."""
     found = []
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+    for cell in cells(path):
         if cell["cell_type"] != "code":
             continue
         tree = ast.parse("".join(cell["source"]))
@@ -108,14 +108,6 @@ def notebook_claims(path: Path) -> list[str]:
                 )
                 found.append(statement.value)
     return found
-
-
-def cells(path: Path) -> list[dict]:
-    return json.loads(path.read_text(encoding="utf-8"))["cells"]
-
-
-def chapters() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_a_claim_that_holds_prints_one_fixed_line(capsys):
@@ -154,7 +146,7 @@ def test_every_chapter_checks_its_listed_claims(chapter):
 
 
 def test_chapters_that_train_check_conclusions():
-    for path in chapters():
+    for path in CHAPTERS:
         trains = any(
             re.search(r"\b(fit|train_recipe|train_g2p)\(", "".join(c["source"]))
             for c in cells(path)
@@ -164,7 +156,7 @@ def test_chapters_that_train_check_conclusions():
             assert path.stem in CLAIMS and len(CLAIMS[path.stem]) >= 3, path.name
 
 
-@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_claim_cells_are_compared_and_print_only_claims(path):
     for i, cell in enumerate(cells(path)):
         source = "".join(cell["source"])
