@@ -135,21 +135,28 @@ class _ScratchCell(nn.Module):
         return f"{self.num_inputs}, {self.num_hiddens}"
 
     @classmethod
-    def from_torch(cls, module: nn.RNNBase, layer: int = 0):
+    def from_torch(cls, module: nn.RNNBase, layer: int = 0, reverse: bool = False):
         """A scratch cell holding the weights of layer ``layer`` of a fused ``module``.
 
-        The copy is plain: PyTorch's layout is this cell's layout. Bidirectional modules and
-        LSTMs with ``proj_size`` are rejected. A ``batch_first`` module is accepted (its
-        weights are the same), but the scratch cell is always time-major: transpose ``X``, or
-        use :func:`trace_gates`, which does. The cell lands on the module's device and dtype.
+        The copy is plain: PyTorch's layout is this cell's layout. Of a bidirectional module
+        the forward direction is copied, or with ``reverse=True`` the backward one (PyTorch's
+        ``..._reverse`` weights; the cell itself still reads ``X`` in the order given, see
+        ``lstm_gru.bidirectional``). LSTMs with ``proj_size`` are rejected. A ``batch_first``
+        module is accepted (its weights are the same), but the scratch cell is always
+        time-major: transpose ``X``, or use :func:`trace_gates`, which does. The cell lands on
+        the module's device and dtype.
         """
-        _check_fused(module, cls.torch_class, layer)
-        num_inputs = module.input_size if layer == 0 else module.hidden_size
-        weight = getattr(module, f"weight_ih_l{layer}")
+        _check_fused(module, cls.torch_class, layer, bidirectional_ok=True)
+        if reverse and not module.bidirectional:
+            raise ValueError("reverse=True needs a bidirectional module")
+        directions = 2 if module.bidirectional else 1
+        num_inputs = module.input_size if layer == 0 else directions * module.hidden_size
+        suffix = f"_l{layer}" + ("_reverse" if reverse else "")
+        weight = getattr(module, f"weight_ih{suffix}")
         cell = cls(num_inputs, module.hidden_size).to(device=weight.device, dtype=weight.dtype)
         with torch.no_grad():
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                source = getattr(module, f"{name}_l{layer}", None)  # None: built with bias=False
+                source = getattr(module, f"{name}{suffix}", None)  # None: built with bias=False
                 if source is None:
                     getattr(cell, name).zero_()
                 else:
@@ -202,12 +209,16 @@ def _check_like(tensor: torch.Tensor, name: str, param: torch.Tensor) -> None:
         )
 
 
-def _check_fused(module, torch_class: type, layer) -> None:
-    """``module`` must be a one-direction ``torch_class`` with a layer ``layer``."""
+def _check_fused(module, torch_class: type, layer, bidirectional_ok: bool = False) -> None:
+    """``module`` must be a ``torch_class`` with a layer ``layer`` (one direction unless
+    ``bidirectional_ok``)."""
     if not isinstance(module, torch_class):
         raise TypeError(f"module must be an nn.{torch_class.__name__}, got {type(module).__name__}")
-    if module.bidirectional:
-        raise ValueError("module must not be bidirectional (a scratch cell runs one direction)")
+    if module.bidirectional and not bidirectional_ok:
+        raise ValueError(
+            "module must not be bidirectional (a scratch cell runs one direction; "
+            "lstm_gru.bidirectional.BidirectionalScratch runs both)"
+        )
     if getattr(module, "proj_size", 0):
         raise ValueError(f"module must have proj_size=0, got proj_size={module.proj_size}")
     if isinstance(module, nn.RNN) and module.nonlinearity != "tanh":

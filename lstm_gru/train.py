@@ -1,12 +1,10 @@
 """Training loop shared by every chapter: device-aware, clipped, timed, with a progress bar.
 
-``fit`` keeps no recurrent state between batches: ``loss_fn`` calls the model with
-``state=None``, so every batch starts from a zero state. This is what the d2l book's v1.0
-language models do (their batches are shuffled windows of the text), it lets batches be
-shuffled, and it is what ``trace_gates`` shows (a run from a zero state). Carrying the state
-from one batch to the next (truncated backpropagation through time, with
-``lstm_gru.data.char_batches``' sequential batches and a detached state) would need a
-stateful ``loss_fn``; the course does not need it.
+With ``lm_loss`` every batch starts from a zero state: independent windows, as the d2l
+book's v1.0 language models train (their batches are shuffled windows of the text).
+``CarriedStateLoss`` carries the state from one batch to the next, detached: truncated
+backpropagation through time over ``lstm_gru.data.char_batches``' sequential batches, where
+row b of batch k + 1 continues row b of batch k.
 """
 
 import math
@@ -31,6 +29,8 @@ class History:
     after the epoch (empty without a validation loader); ``seconds``: wall-clock seconds since
     ``fit`` started, at the end of each epoch; ``num_updates``: optimizer steps taken;
     ``stopped_early``: True when ``max_seconds`` ran out before ``num_epochs``.
+    One entry per optimizer step: ``step_loss`` (the batch's loss) and ``grad_norm`` (the
+    global gradient norm before clipping).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -38,6 +38,8 @@ class History:
     seconds: list[float] = field(default_factory=list)
     num_updates: int = 0
     stopped_early: bool = False
+    step_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
 
 
 def to_device(batch, device: torch.device):
@@ -110,6 +112,65 @@ def lm_loss(model: nn.Module, batch) -> tuple[torch.Tensor, int]:
     return loss, Y.numel()
 
 
+def detach_state(state):
+    """A recurrent state (a tensor, or a tuple such as the LSTM's ``(h, c)``), detached.
+
+    The values stay; the autograd graph that produced them is cut, so the next backward pass
+    stops here instead of running back through every earlier batch.
+    """
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+class CarriedStateLoss:
+    """``lm_loss`` for truncated backpropagation through time: the state carries over.
+
+    Called as ``loss_fn(model, (X, Y))`` like ``lm_loss``, but each call starts the model from
+    the state the previous call ended in, detached (``detach_state``): the forward pass sees
+    all the text read so far, gradients flow back only through the current batch. Batches
+    must be sequential (``char_batches``: row b of one batch continues row b of the last).
+    ``reset()`` forgets the state; ``fit`` and ``evaluate`` call it at the start of every
+    epoch or evaluation, so the first batch starts from zeros. ``.state`` is the carried state.
+    """
+
+    def __init__(self):
+        self.state = None
+
+    def reset(self) -> None:
+        """Forget the carried state: the next batch starts from zeros."""
+        self.state = None
+
+    def __call__(self, model: nn.Module, batch) -> tuple[torch.Tensor, int]:
+        X, Y = batch  # each (batch_size, num_steps)
+        logits, state = model(X, self.state)  # (batch_size, num_steps, vocab_size)
+        self.state = detach_state(state)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        return loss, Y.numel()
+
+
+def _reset(loss_fn: Callable) -> None:
+    """Call ``loss_fn.reset()`` when the loss keeps state (``CarriedStateLoss``)."""
+    if hasattr(loss_fn, "reset"):
+        loss_fn.reset()
+
+
+def graph_size(tensor: torch.Tensor) -> int:
+    """How many autograd nodes a backward pass from ``tensor`` would visit (0 if none).
+
+    A loss over a window of T steps has a graph that grows with T; with a carried state that
+    is not detached it grows with every batch read so far.
+    """
+    seen, stack = set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return len(seen)
+
+
 def _model_device(model: nn.Module) -> torch.device:
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
@@ -123,10 +184,12 @@ def evaluate(
 
     Batches are weighted by the weight ``loss_fn`` returns with the loss (e.g. the number of
     tokens), equally when it returns a scalar. ``device``: default the model's device.
+    A stateful ``loss_fn`` (``CarriedStateLoss``) is reset first.
     """
     device = _model_device(model) if device is None else torch.device(device)
     was_training = model.training
     model.eval()
+    _reset(loss_fn)
     total, weight_sum = RunningSum(device), RunningSum(device)
     for batch in loader:
         loss, weight = _loss_and_weight(loss_fn(model, to_device(batch, device)))
@@ -184,6 +247,9 @@ def fit(
     Losses are summed with ``RunningSum``, so on a GPU they are read once per epoch.
     ``scheduler`` (e.g. a ``torch.optim.lr_scheduler.LambdaLR``) is stepped after every
     optimizer step, so its schedule counts batches, not epochs.
+    A stateful ``loss_fn`` (``CarriedStateLoss``) is reset at the start of every epoch.
+    Every step's loss and gradient norm (before clipping) go to ``History.step_loss`` and
+    ``History.grad_norm``, read once per epoch like the losses.
     The optimizer must hold the model's parameters (build it before calling ``fit``; moving
     the model keeps the same parameter objects). Deterministic on CPU for a fixed seed.
     """
@@ -204,12 +270,15 @@ def fit(
     for _ in bar:
         model.train()
         total, weight_sum = RunningSum(device), RunningSum(device)  # read once per epoch
+        step_losses, grad_norms = [], []  # scalar tensors, read once per epoch
+        _reset(loss_fn)
         for batch in train_loader:
             loss, weight = _loss_and_weight(loss_fn(model, to_device(batch, device)))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if clip_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            max_norm = math.inf if clip_norm is None else clip_norm  # inf: measure, keep
+            grad_norms.append(nn.utils.clip_grad_norm_(model.parameters(), max_norm))
+            step_losses.append(loss.detach())
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
@@ -221,6 +290,8 @@ def fit(
                 break
         if float(weight_sum) == 0:
             raise ValueError("train_loader yielded no batches")
+        history.step_loss.extend(torch.stack(step_losses).tolist())
+        history.grad_norm.extend(torch.stack(grad_norms).tolist())
         history.train_loss.append(float(total) / float(weight_sum))
         if valid_loader is not None:
             model.eval()

@@ -510,7 +510,9 @@ def test_from_torch_rejects_what_it_cannot_copy():
     with pytest.raises(TypeError, match="module must be an nn.LSTM, got GRU"):
         LSTMScratch.from_torch(nn.GRU(2, 3))
     with pytest.raises(ValueError, match="must not be bidirectional"):
-        GRUScratch.from_torch(nn.GRU(2, 3, bidirectional=True))
+        trace_gates(nn.GRU(2, 3, bidirectional=True), torch.zeros(4, 1, 2))
+    with pytest.raises(ValueError, match="reverse=True needs a bidirectional module"):
+        GRUScratch.from_torch(nn.GRU(2, 3), reverse=True)
     with pytest.raises(ValueError, match="proj_size=0, got proj_size=2"):
         LSTMScratch.from_torch(nn.LSTM(2, 3, proj_size=2))
     with pytest.raises(ValueError, match="nonlinearity='tanh', got 'relu'"):

@@ -202,6 +202,28 @@ def test_padding_does_not_change_the_encoder_or_the_decoder(cell, bidirectional)
     assert torch.all(enc_out[padding.t()] == 0)  # zero outputs at padded positions
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_packed_final_states_equal_each_sequence_run_alone(cell):
+    """With valid lengths the encoder packs the batch: every final state is the state after
+    the sequence's last real token (both directions), as if it ran alone without padding."""
+    encoder = make_model(cell, bidirectional=True, num_layers=2).encoder
+    X = torch.randint(4, VOCAB, (3, 6))
+    valid_len = torch.tensor([6, 2, 4])
+    _, packed = encoder(X, valid_len)
+    _, padded = encoder(X)  # the padding read as if it were text
+    for i, n in enumerate(valid_len.tolist()):
+        _, alone = encoder(X[i : i + 1, :n])
+        for got, expected, leaked in zip(*map(_states, (packed, alone, padded)), strict=True):
+            assert torch.allclose(got[:, i], expected[:, 0], atol=1e-6)
+            if n < 6:
+                assert not torch.allclose(leaked[:, i], expected[:, 0], atol=1e-3)
+
+
+def _states(state):
+    """An encoder state as a tuple of tensors (num_layers, batch_size, hiddens): (h,) or (h, c)."""
+    return state if isinstance(state, tuple) else (state,)
+
+
 def test_bidirectional_state_concatenates_forward_and_backward():
     enc = make_model("gru", bidirectional=True).encoder
     X = torch.randint(0, VOCAB, (2, 5))

@@ -14,7 +14,19 @@ from lstm_gru.encoder_decoder import (
 )
 from lstm_gru.models import CharRNN, SequenceModel
 from lstm_gru.tasks import first_token_task, score, task_loss
-from lstm_gru.train import History, RunningSum, evaluate, fit, lm_loss, perplexity, to_device
+from lstm_gru.data import char_batches
+from lstm_gru.train import (
+    CarriedStateLoss,
+    History,
+    RunningSum,
+    detach_state,
+    evaluate,
+    fit,
+    graph_size,
+    lm_loss,
+    perplexity,
+    to_device,
+)
 
 CPU = torch.device("cpu")
 
@@ -92,7 +104,7 @@ def test_fit_clips_the_global_gradient_norm(clip_norm):
         return 1000 * lm_loss(model, batch)[0]  # gradients far above the clipping norm
 
     optimizer = RecordingSGD(model.parameters(), lr=1e-6)
-    fit(
+    history = fit(
         model,
         repeating_lm_batches(),
         num_epochs=1,
@@ -103,7 +115,11 @@ def test_fit_clips_the_global_gradient_norm(clip_norm):
         progress=False,
     )
     assert len(optimizer.norms) == 4
+    # History.grad_norm records the norm before clipping: with no clipping, what SGD saw
+    assert len(history.grad_norm) == len(history.step_loss) == 4
+    assert min(history.grad_norm) > 10
     if clip_norm is None:
+        assert history.grad_norm == pytest.approx(optimizer.norms, rel=1e-5)
         assert min(optimizer.norms) > 10
     else:
         assert max(optimizer.norms) <= clip_norm * (1 + 1e-5)
@@ -329,7 +345,7 @@ def test_fit_reads_nothing_back_from_the_device_until_the_epoch_ends(setup):
         return loss_fn(model, batch)
 
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    with pytest.raises(RuntimeError, match="meta tensors"):
+    with pytest.raises(RuntimeError, match="meta tensor"):
         fit(
             model,
             batches,
@@ -358,3 +374,76 @@ def test_fit_rejects_a_weight_that_is_not_a_scalar():
 
 def test_history_starts_empty():
     assert History() == History([], [], [], 0, False)
+
+
+def carried_setup():
+    """A tiny GRU LM, its optimizer and 3 sequential batches of 2 rows x 4 steps."""
+    seed_everything(0)
+    model = CharRNN(5, 6, cell="gru")
+    ids = torch.randint(0, 5, (2 * 3 * 4 + 1,), generator=torch.Generator().manual_seed(1))
+    return model, torch.optim.SGD(model.parameters(), lr=0.5), char_batches(ids, 2, 4)
+
+
+def test_carried_state_training_equals_manual_unrolling():
+    """fit with CarriedStateLoss = the loop written out: forward from the last batch's state,
+    detached, backward through this batch only, step. Exact on the CPU."""
+    model, optimizer, loader = carried_setup()
+    history = fit(
+        model,
+        loader,
+        num_epochs=1,
+        loss_fn=CarriedStateLoss(),
+        optimizer=optimizer,
+        device=CPU,
+        clip_norm=None,
+        progress=False,
+    )
+    manual, manual_optimizer, batches = carried_setup()
+    state, losses = None, []
+    for X, Y in batches:
+        logits, state = manual(X, state)  # the state the last batch ended in
+        loss = nn.functional.cross_entropy(logits.reshape(-1, 5), Y.reshape(-1))
+        manual_optimizer.zero_grad()
+        loss.backward()
+        manual_optimizer.step()
+        state = state.detach()
+        losses.append(loss.item())
+    assert history.step_loss == losses
+    for got, expected in zip(model.parameters(), manual.parameters(), strict=True):
+        assert torch.equal(got, expected)
+
+
+def test_carried_state_evaluation_equals_reading_each_row_in_one_pass():
+    """With the state carried, three windows of 4 steps read like one window of 12."""
+    model, _, loader = carried_setup()
+    carried = evaluate(model, loader, CarriedStateLoss(), CPU)
+    X = torch.cat([x for x, _ in loader], dim=1)  # (2, 12): each row, read in one go
+    Y = torch.cat([y for _, y in loader], dim=1)
+    with torch.no_grad():
+        logits, _ = model(X)
+        whole = nn.functional.cross_entropy(logits.reshape(-1, 5), Y.reshape(-1)).item()
+    assert carried == pytest.approx(whole, rel=1e-6)
+    assert carried != pytest.approx(evaluate(model, loader, lm_loss, CPU), rel=1e-3)
+
+
+def test_carried_state_loss_resets_and_detaches():
+    model, _, loader = carried_setup()
+    loss_fn = CarriedStateLoss()
+    X, Y = next(iter(loader))
+    loss_fn(model, (X, Y))
+    assert loss_fn.state is not None and loss_fn.state.grad_fn is None
+    loss_fn.reset()
+    assert loss_fn.state is None
+    (h, c) = detach_state((torch.ones(1, requires_grad=True) * 2, torch.ones(1)))
+    assert h.grad_fn is None and float(h) == 2.0
+
+
+def test_graph_size_grows_with_the_window_unless_the_state_is_detached():
+    model, _, loader = carried_setup()
+    (X, _), (X2, _) = list(loader)[:2]
+    one, state = model(X)
+    two, _ = model(X2, state)  # still attached to the first window's graph
+    cut, _ = model(X2, detach_state(state))
+    assert graph_size(torch.ones(1)) == 0
+    assert graph_size(one.sum()) < graph_size(two.sum())
+    assert graph_size(cut.sum()) == graph_size(one.sum())
