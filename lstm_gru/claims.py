@@ -27,23 +27,24 @@ def _smoke_run() -> bool:
     return os.environ.get(SMOKE_ENV, "") not in ("", "0")
 
 
-def claim(statement: str, holds, measured=None) -> bool:
+def claim(statement: str, holds, measured=None) -> None:
     """Check one conclusion: print ``✔ statement`` if ``holds``, else raise ``ClaimError``.
 
     ``statement``: the conclusion in words, with its tolerance (e.g. "within 5 points of
     chance"). ``holds``: a bool (or a one-element bool tensor). ``measured``: the value(s) the
-    conclusion rests on, shown only when it fails. Returns True when it holds.
+    conclusion rests on, shown only when it fails. Returns None, so a notebook cell that
+    ends with a claim shows the check line and nothing else.
     """
     if not isinstance(statement, str) or not statement.strip():
         raise TypeError(f"statement must be a non-empty str, got {statement!r}")
     holds = bool(holds)
     if holds:
         print(f"✔ {statement}")
-        return True
+        return
     detail = "" if measured is None else f" (measured: {_shown(measured)})"
     if _smoke_run():
         print(f"- not checked in this smoke run ({SMOKE_ENV}=1): {statement}{detail}")
-        return False
+        return
     raise ClaimError(f"this run does not support the claim: {statement}{detail}")
 
 

@@ -21,10 +21,13 @@ def make_rnn(
     forget_bias: float | None = None,
     chrono_init: int | None = None,
     dropout: float = 0.0,
+    bidirectional: bool = False,
 ) -> nn.RNNBase:
     """Build a time-major ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU`` named by ``cell``.
 
     ``dropout``: between stacked layers (``num_layers > 1``), as in ``nn.LSTM(dropout=...)``.
+    ``bidirectional``: a second direction reads the sequence backwards; the outputs are
+    (num_steps, batch_size, 2 * num_hiddens), both directions concatenated.
 
     Two optional gate initialisations (None keeps PyTorch's default uniform one):
 
@@ -57,13 +60,21 @@ def make_rnn(
         check_positive_int(chrono_init, "chrono_init", minimum=3)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if not isinstance(bidirectional, bool):
+        raise TypeError(f"bidirectional must be a bool, got {type(bidirectional).__name__}")
     rnn = RNN_CLASSES[cell](
-        num_inputs, num_hiddens, num_layers, dropout=dropout if num_layers > 1 else 0.0
+        num_inputs,
+        num_hiddens,
+        num_layers,
+        dropout=dropout if num_layers > 1 else 0.0,
+        bidirectional=bidirectional,
     )
     first, second = slice(0, num_hiddens), slice(num_hiddens, 2 * num_hiddens)  # gate slices
+    directions = ["", "_reverse"] if bidirectional else [""]
     with torch.no_grad():
-        for k in range(num_layers):
-            b_ih, b_hh = getattr(rnn, f"bias_ih_l{k}"), getattr(rnn, f"bias_hh_l{k}")
+        for k, direction in [(k, d) for k in range(num_layers) for d in directions]:
+            b_ih = getattr(rnn, f"bias_ih_l{k}{direction}")
+            b_hh = getattr(rnn, f"bias_hh_l{k}{direction}")
             if forget_bias is not None:  # nn.LSTM's gates: input, forget, cell, output
                 b_ih[second], b_hh[second] = float(forget_bias), 0.0
             if chrono_init is not None:  # second gate: LSTM forget, GRU update (r, z, n)
@@ -80,7 +91,9 @@ class CharRNN(nn.Module):
     ``cell`` is "lstm", "gru" or "rnn"; ``embed_dim=None`` feeds one-hot vectors (as the
     d2l book does), an int learns an ``nn.Embedding`` of that size instead.
     Attributes: ``.rnn`` (time-major ``nn.LSTM``/``nn.GRU``/``nn.RNN``), ``.head`` (Linear),
-    ``.embedding`` (``nn.Embedding`` or None).
+    ``.embedding`` (``nn.Embedding`` or None). ``bidirectional=True`` adds a backward
+    direction whose state at step t has read the characters after t, the one to predict
+    among them: chapter 06 shows why such a model cannot be a language model.
     """
 
     def __init__(
@@ -93,6 +106,7 @@ class CharRNN(nn.Module):
         forget_bias: float | None = None,
         chrono_init: int | None = None,
         dropout: float = 0.0,
+        bidirectional: bool = False,
     ):
         super().__init__()
         self.vocab_size = check_positive_int(vocab_size, "vocab_size")
@@ -104,10 +118,17 @@ class CharRNN(nn.Module):
             num_inputs = check_positive_int(embed_dim, "embed_dim")
             self.embedding = nn.Embedding(vocab_size, embed_dim)
         self.rnn = make_rnn(
-            cell, num_inputs, num_hiddens, num_layers, forget_bias, chrono_init, dropout
+            cell,
+            num_inputs,
+            num_hiddens,
+            num_layers,
+            forget_bias,
+            chrono_init,
+            dropout,
+            bidirectional,
         )
         self.dropout = nn.Dropout(dropout)  # on the last layer's outputs, before the head
-        self.head = nn.Linear(num_hiddens, vocab_size)
+        self.head = nn.Linear(num_hiddens * (2 if bidirectional else 1), vocab_size)
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         """Token ids (batch_size, num_steps) -> RNN inputs X (num_steps, batch_size, num_inputs).
@@ -129,7 +150,7 @@ class CharRNN(nn.Module):
     def forward(self, tokens: torch.Tensor, state=None):
         """tokens (batch_size, num_steps) long -> (logits (batch_size, num_steps, vocab_size), state).
 
-        ``state`` is the RNN's: a (num_layers, batch_size, num_hiddens) tensor, or the tuple
+        ``state`` is the RNN's: a (num_layers * directions, batch_size, num_hiddens) tensor, or the tuple
         ``(h, c)`` for an LSTM; None starts from zeros.
         """
         outputs, state = self.rnn(self.inputs(tokens), state)  # (num_steps, batch, num_hiddens)

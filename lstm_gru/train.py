@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from lstm_gru.checks import check_positive_int
+from lstm_gru.checks import check_positive_int, check_tensor
 from lstm_gru.device import try_gpu
 
 
@@ -212,6 +212,43 @@ def perplexity(
     A model that predicts the uniform distribution has perplexity ``vocab_size``.
     """
     return math.exp(evaluate(model, loader, loss_fn, device))
+
+
+@torch.no_grad()
+def context_curve(model: nn.Module, ids, targets, context_lengths) -> list[float]:
+    """How much a language model gains from context: one perplexity per context length.
+
+    For each k in ``context_lengths`` the tokens ``ids[targets]`` are predicted from only the
+    k tokens before each one, read from a zero state (Khandelwal et al. 2018). The targets are
+    the same for every k, so the perplexities differ only by the context. ``ids``: (num_tokens,)
+    token ids; ``targets``: (num_targets,) positions, each >= max(context_lengths) and
+    < num_tokens. ``model(tokens)`` returns (logits (batch, steps, vocab), state).
+    """
+    ids = torch.as_tensor(ids)
+    targets = torch.as_tensor(targets)
+    check_tensor(ids, "ids", ndim=1, floating=False)
+    check_tensor(targets, "targets", ndim=1, floating=False)
+    lengths = [check_positive_int(k, "context_lengths entry") for k in context_lengths]
+    if not lengths:
+        raise ValueError("context_lengths must not be empty")
+    if len(targets) == 0 or int(targets.min()) < max(lengths) or int(targets.max()) >= len(ids):
+        raise ValueError(
+            f"targets must be positions in [max(context_lengths)={max(lengths)}, "
+            f"len(ids)={len(ids)}), got {len(targets)} positions"
+            + (f" in [{int(targets.min())}, {int(targets.max())}]" if len(targets) else "")
+        )
+    device = _model_device(model)
+    was_training = model.training
+    model.eval()
+    curve = []
+    for k in lengths:
+        windows = ids[targets[:, None] + torch.arange(-k, 1)[None, :]]  # (num_targets, k + 1)
+        windows = windows.to(device)
+        logits, _ = model(windows[:, :-1])  # (num_targets, k, vocab_size)
+        loss = F.cross_entropy(logits[:, -1], windows[:, -1])  # the prediction after k tokens
+        curve.append(math.exp(loss.item()))
+    model.train(was_training)
+    return curve
 
 
 def _mean_loss_metric(loss_fn: Callable, device: torch.device) -> Callable:

@@ -105,9 +105,9 @@ def _one_cpu_thread(device: torch.device):
         torch.set_num_threads(threads)
 
 
-def trace_text(model, vocab, text: str):
-    """The gates of ``model.rnn`` on the characters of ``text`` (batch of one): a GateTrace
-    with gates (num_steps=len(text), 1, num_hiddens) and tokens = the characters."""
+def trace_text(model, vocab, text: str, layer: int = 0):
+    """The gates of layer ``layer`` of ``model.rnn`` on the characters of ``text`` (batch of
+    one): a GateTrace with gates (num_steps=len(text), 1, num_hiddens), tokens = the characters."""
     _check_model(model)
     if not isinstance(text, str) or not text:
         raise ValueError(f"text must be a non-empty str, got {text!r}")
@@ -115,7 +115,7 @@ def trace_text(model, vocab, text: str):
     with torch.no_grad(), _one_cpu_thread(device):
         tokens = torch.tensor([_encode(vocab, text)], dtype=torch.long, device=device)  # (1, T)
         X = model.inputs(tokens)  # (num_steps, 1, num_inputs)
-        return trace_gates(model.rnn, X, tokens=list(text))
+        return trace_gates(model.rnn, X, tokens=list(text), layer=layer)
 
 
 def _bar_verts(values: np.ndarray) -> np.ndarray:
@@ -367,22 +367,29 @@ class GateExplorer(_Explorer):
     ``model``: a CharRNN, or any object with ``.rnn`` (nn.LSTM/nn.GRU/nn.RNN) and
     ``.inputs(tokens)`` ((batch_size, num_steps) ids -> (num_steps, batch_size, num_inputs));
     ``vocab``: has ``encode(text)`` or ``vocab[list_of_chars]``; unknown characters are <unk>.
-    ``names``: gates to show (default: all); ``max_units``: the first units shown.
+    ``names``: gates to show (default: all); ``max_units``: the first units shown;
+    ``layer``: which layer of a stacked ``model.rnn`` to show (0, the bottom, by default).
     Attributes: ``widget`` (the ipywidgets root), ``figure`` (built once), ``trace`` (the
     current GateTrace, None for empty text), ``render_ms`` (the last update, from input to PNG).
     Methods for code and tests: :meth:`set_text`, :meth:`set_step`, :meth:`set_unit`.
     """
 
     def __init__(
-        self, model, vocab, text: str = DEFAULT_TEXT, names=None, max_units: int | None = 32
+        self,
+        model,
+        vocab,
+        text: str = DEFAULT_TEXT,
+        names=None,
+        max_units: int | None = 32,
+        layer: int = 0,
     ):
         _check_model(model)
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         if max_units is not None:
             check_positive_int(max_units, "max_units")
-        self.model, self.vocab = model, vocab
-        first = trace_text(model, vocab, text or " ")
+        self.model, self.vocab, self.layer = model, vocab, layer
+        first = trace_text(model, vocab, text or " ", layer)
         self.drawing = ExplorerFigure(first, names, max_units)
         self.figure = self.drawing.figure
         self.trace = None
@@ -455,7 +462,7 @@ class GateExplorer(_Explorer):
         if not text:
             self._show_message("<i>Type some text above to see the gates.</i>", start)
             return
-        self.trace = trace_text(self.model, self.vocab, text)
+        self.trace = trace_text(self.model, self.vocab, text, self.layer)
         unk = getattr(self.vocab, "unk", None)
         self._unknown = sum(i == unk for i in _encode(self.vocab, text)) if unk is not None else 0
         self._busy = True

@@ -23,7 +23,9 @@ def test_equals_torch_bidirectional_with_copied_weights(torch_class):
         got, got_state = scratch(X, state)
     assert got.shape == (7, 2, 10)
     assert (got - expected).abs().max() < TOLERANCE
-    for g, e in zip(*(s if isinstance(s, tuple) else (s,) for s in (got_state, expected_state)), strict=True):
+    for g, e in zip(
+        *(s if isinstance(s, tuple) else (s,) for s in (got_state, expected_state)), strict=True
+    ):
         assert g.shape == (2, 2, 5)
         assert (g - e).abs().max() < TOLERANCE
 
@@ -64,5 +66,8 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="forward_cell must be an LSTMScratch"):
         BidirectionalScratch(nn.LSTM(2, 3), LSTMScratch(2, 3))
     scratch = BidirectionalScratch(GRUScratch(2, 3), GRUScratch(2, 3))
-    with pytest.raises(ValueError, match=r"state must have shape \(2, batch_size, num_hiddens\).*got shape \(1, 1, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"state must have shape \(2, batch_size, num_hiddens\).*got shape \(1, 1, 3\)",
+    ):
         scratch(torch.zeros(4, 1, 2), torch.zeros(1, 1, 3))

@@ -65,7 +65,19 @@ SMOKE_PARAMETERS: dict[str, dict] = {
         "scan_lengths": [64, 256],
         "scan_batch_sizes": [1],
     },
-    "05_encoder_decoder.ipynb": {
+    "05_training.ipynb": {
+        "num_epochs": 1,
+        "num_targets": 100,
+        "explode_steps": 20,
+    },
+    "06_deep_bidirectional.ipynb": {
+        "num_hiddens": 32,
+        "wide_hiddens": 47,  # as many parameters as two layers of 32, as in the full run
+        "num_epochs": 1,
+        "bi_epochs": 1,
+        "num_targets": 100,
+    },
+    "07_encoder_decoder.ipynb": {
         "num_hiddens": 32,
         # 300, not fewer: the demo cell needs a word of 7+ letters that beam search gets right
         # and greedy decoding wrong (31 such words at 300 updates, 1 at 100)

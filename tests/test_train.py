@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from lstm_gru import seed_everything
+from lstm_gru.data import char_batches
 from lstm_gru.encoder_decoder import (
     EncoderDecoder,
     Seq2SeqDecoder,
@@ -14,11 +15,11 @@ from lstm_gru.encoder_decoder import (
 )
 from lstm_gru.models import CharRNN, SequenceModel
 from lstm_gru.tasks import first_token_task, score, task_loss
-from lstm_gru.data import char_batches
 from lstm_gru.train import (
     CarriedStateLoss,
     History,
     RunningSum,
+    context_curve,
     detach_state,
     evaluate,
     fit,
@@ -447,3 +448,30 @@ def test_graph_size_grows_with_the_window_unless_the_state_is_detached():
     assert graph_size(torch.ones(1)) == 0
     assert graph_size(one.sum()) < graph_size(two.sum())
     assert graph_size(cut.sum()) == graph_size(one.sum())
+
+
+def test_context_curve_predicts_the_same_targets_from_k_tokens_each():
+    model, _, _ = carried_setup()
+    ids = torch.randint(0, 5, (40,), generator=torch.Generator().manual_seed(2))
+    targets = torch.tensor([8, 20, 39])
+    curve = context_curve(model, ids, targets, [1, 8])
+    with torch.no_grad():
+        for k, got in zip([1, 8], curve, strict=True):
+            losses = [
+                nn.functional.cross_entropy(model(ids[t - k : t][None])[0][0, -1], ids[t]).item()
+                for t in targets.tolist()
+            ]
+            assert got == pytest.approx(math.exp(sum(losses) / 3), rel=1e-5)
+    assert model.training  # restored
+
+
+def test_context_curve_errors():
+    model, _, _ = carried_setup()
+    ids = torch.zeros(30, dtype=torch.long)
+    with pytest.raises(
+        ValueError,
+        match=r"targets must be positions in \[max\(context_lengths\)=8, len\(ids\)=30\), got 1 positions in \[5, 5\]",
+    ):
+        context_curve(model, ids, torch.tensor([5]), [1, 8])
+    with pytest.raises(ValueError, match="context_lengths must not be empty"):
+        context_curve(model, ids, torch.tensor([10]), [])

@@ -63,6 +63,20 @@ def test_heatmaps_are_the_models_own_values(cell):
     np.testing.assert_allclose(hidden, outputs[:, 0].T.numpy(), atol=1e-6)
 
 
+def test_the_explorer_shows_the_layer_asked_for():
+    """layer=1 of a two-layer LSTM: the heatmap is the top layer's hidden state, after typing too."""
+    torch.manual_seed(0)
+    model = CharRNN(len(VOCAB), 6, cell="lstm", num_layers=2)
+    explorer = GateExplorer(model, VOCAB, text="def f(x):", layer=1)
+    explorer.set_text("x = f(2)")
+    with torch.no_grad():
+        outputs, _ = model.rnn(model.inputs(VOCAB.encode("x = f(2)")[None]))  # the top layer's h
+    hidden = explorer.drawing.images[explorer.drawing.names.index("hidden")].get_array()
+    np.testing.assert_allclose(hidden, outputs[:, 0].T.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="layer must be < num_layers=2 of the module, got layer=2"):
+        GateExplorer(model, VOCAB, layer=2)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_set_text_recomputes_in_the_same_figure(cell):
     explorer = GateExplorer(char_model(cell), VOCAB, text="def f(x):")
