@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from lstm_gru.attention import Seq2SeqAttentionDecoder
 from lstm_gru.checks import check_positive_int
 from lstm_gru.data import Vocab
 from lstm_gru.device import seed_everything, try_gpu
@@ -224,12 +225,15 @@ def g2p_model(
     num_hiddens: int = 256,
     cell: str = "gru",
     bidirectional: bool = True,
+    attention: bool = False,
 ) -> EncoderDecoder:
-    """The G2P encoder-decoder: ``Seq2SeqEncoder`` over letters, ``Seq2SeqDecoder`` over phonemes.
+    """The G2P encoder-decoder: ``Seq2SeqEncoder`` over letters, a decoder over phonemes.
 
     ``num_hiddens`` is the decoder's hidden size; a bidirectional encoder has
     ``num_hiddens // 2`` units per direction, so its concatenated final state (the context)
-    has ``num_hiddens`` entries and starts the decoder.
+    has ``num_hiddens`` entries and starts the decoder. ``attention=False``: the decoder is
+    ``Seq2SeqDecoder`` (one fixed context); True: ``Seq2SeqAttentionDecoder``, which attends
+    to every letter's encoder output at every step.
     """
     check_positive_int(num_hiddens, "num_hiddens", minimum=2 if bidirectional else 1)
     if bidirectional and num_hiddens % 2:
@@ -238,7 +242,8 @@ def g2p_model(
     encoder = Seq2SeqEncoder(
         num_letters, embed_size, enc_hiddens, cell=cell, bidirectional=bidirectional
     )
-    decoder = Seq2SeqDecoder(num_phonemes, embed_size, num_hiddens, cell=cell)
+    decoder_class = Seq2SeqAttentionDecoder if attention else Seq2SeqDecoder
+    decoder = decoder_class(num_phonemes, embed_size, num_hiddens, cell=cell)
     return EncoderDecoder(encoder, decoder)
 
 
@@ -317,7 +322,7 @@ def train_g2p(
     ``lstm_gru.train.fit``. The learning rate follows a cosine over the budget (the fraction of
     the time or of the updates used), from ``lr`` down to ``lr * final_lr_fraction``, so a
     short run also ends with small steps. ``model_kwargs`` go to ``g2p_model`` (embed_size,
-    num_hiddens, cell, bidirectional). ``device``: default ``try_gpu()``. Seeded.
+    num_hiddens, cell, bidirectional, attention). ``device``: default ``try_gpu()``. Seeded.
     ``num_threads``: torch's CPU threads while training on the CPU (restored afterwards); None
     keeps the current setting. The result depends on it (floating-point sums split
     differently), so fix it where results must repeat on machines with other core counts.
@@ -388,7 +393,8 @@ def train_g2p(
     return G2PRun(model, history, words_seen, time.perf_counter() - start, device, config)
 
 
-def _encode_words(words: Sequence[str], letters: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_words(words: Sequence[str], letters: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
+    """Words -> (letter ids (num_words, longest word) padded with ``<pad>``, lengths (num_words,))."""
     return _pad([letters[list(w)] for w in words], letters["<pad>"]), torch.tensor(
         [len(w) for w in words]
     )
@@ -420,7 +426,7 @@ def predict(
     out: list[list[str]] = [[] for _ in words]
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        src, src_len = _encode_words([words[i] for i in idx], letters)
+        src, src_len = encode_words([words[i] for i in idx], letters)
         max_len = 2 * src.shape[1] + 5
         if beam_size == 1:
             ids, _ = greedy_decode(model, src, max_len, bos=bos, eos=eos, src_valid_len=src_len)

@@ -105,3 +105,38 @@ def bleu(pred_seq: str, label_seq: str, k: int) -> float:
                 label_ngrams[ngram] -= 1
         score *= math.pow(num_matches / (len_pred - n + 1), math.pow(0.5, n))
     return score
+
+
+LENGTH_GROUPS = ("1-4", "5", "6", "7", "8", "9", "10", "11", "12+")  # letters in a word
+
+
+def length_group(num_letters: int) -> str:
+    """The ``LENGTH_GROUPS`` entry of a word with ``num_letters`` letters."""
+    return "1-4" if num_letters <= 4 else "12+" if num_letters >= 12 else str(num_letters)
+
+
+def error_rates_by_length(
+    words: Sequence[str], predictions: Sequence[Sequence], references: Sequence[Sequence[Sequence]]
+) -> dict[str, tuple[int, float, float]]:
+    """``{group: (number of words, PER, WER)}`` per word-length group, in ``LENGTH_GROUPS``
+    order, for the groups that have words (``phoneme_error_rate`` and ``word_error_rate`` of
+    each group's words)."""
+    _check_pairs(predictions, references)
+    if len(words) != len(predictions):
+        raise ValueError(
+            f"words and predictions must have the same length, got {len(words)} words and "
+            f"{len(predictions)} predictions"
+        )
+    members = {group: [] for group in LENGTH_GROUPS}
+    for i, word in enumerate(words):
+        members[length_group(len(word))].append(i)
+    rates = {}
+    for group, index in members.items():
+        if index:
+            preds, refs = [predictions[i] for i in index], [references[i] for i in index]
+            rates[group] = (
+                len(index),
+                phoneme_error_rate(preds, refs),
+                word_error_rate(preds, refs),
+            )
+    return rates

@@ -185,3 +185,23 @@ def plot_gates(
     if title is not None:
         fig.suptitle(title)
     return fig
+
+
+def plot_alignment(weights, source_tokens, output_tokens, ax=None, title: str | None = None):
+    """Heatmap of attention weights (len(output_tokens), len(source_tokens)): one row per
+    output token, one column per source token, darker = more weight. Returns the Axes."""
+    weights = np.asarray(weights.cpu() if isinstance(weights, torch.Tensor) else weights)
+    if weights.shape != (len(output_tokens), len(source_tokens)):
+        raise ValueError(
+            f"weights must have shape (len(output_tokens)={len(output_tokens)}, "
+            f"len(source_tokens)={len(source_tokens)}), got {weights.shape}"
+        )
+    if ax is None:
+        _, ax = plt.subplots(layout="constrained")
+    ax.imshow(weights, cmap="Blues", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(len(source_tokens)), [printable_token(t) for t in source_tokens])
+    ax.set_yticks(range(len(output_tokens)), list(output_tokens))
+    ax.tick_params(length=0)
+    if title is not None:
+        ax.set_title(title)
+    return ax

@@ -701,6 +701,8 @@ class DecodingTrace:
     finished)``, ``tokens`` without ``<eos>``, ``finished`` when that step chose ``<eos>``;
     ``beam``: the final hypotheses ``(tokens, log_prob)``, best first (``beam[0][0]`` is what
     ``lstm_gru.g2p.predict`` returns for the same ``beam_size``).
+    ``attention[t]``: for a decoder with attention, the weights over the word's letters at
+    greedy step t+1 (None for a decoder without).
     """
 
     word: str
@@ -711,6 +713,7 @@ class DecodingTrace:
     beam_size: int
     beam_steps: list[list[tuple[list[str], float, bool]]]
     beam: list[tuple[list[str], float]]
+    attention: list[list[float]] | None = None
 
     @property
     def num_steps(self) -> int:
@@ -775,8 +778,12 @@ def trace_decoding(
             state = model.decoder.init_state(model.encoder(src, valid_len), valid_len)
             Y = torch.tensor([[bos]], dtype=torch.long, device=device)  # (1, 1)
             candidates, greedy, greedy_log_prob = [], [], 0.0
+            attends = hasattr(model.decoder, "attention_weights")
+            attention = [] if attends else None
             for _ in range(max_len):
                 logits, state = model.decoder(Y, state)  # (1, 1, vocab_size)
+                if attends:  # (1, 1, num_letters): where this step looked
+                    attention.append(model.decoder.attention_weights[0, -1].tolist())
                 log_probs = torch.log_softmax(logits[0, -1], dim=-1)  # (vocab_size,)
                 top_lp, top = log_probs.topk(min(top_k, log_probs.numel()))
                 tokens = phonemes.to_tokens(top.tolist())
@@ -799,7 +806,7 @@ def trace_decoding(
     beam = [(phonemes.to_tokens(h.tokens), h.log_prob) for h in results[0]]
     unknown = sum(i == letters.unk for i in ids)
     return DecodingTrace(
-        word, unknown, candidates, greedy, greedy_log_prob, beam_size, beam_steps, beam
+        word, unknown, candidates, greedy, greedy_log_prob, beam_size, beam_steps, beam, attention
     )
 
 
@@ -816,6 +823,8 @@ class DecodingFigure:
     P(tokens | word) as a number and as a bar relative to the most probable row: first the
     ``beam_size`` hypotheses the step kept (blue: still growing; green: this step chose
     ``<eos>``), then those finished earlier (grey).
+    For a model with attention a strip on top shows the word's letters, shaded by the weight
+    the chosen greedy step gives each one (``trace.attention``).
     :meth:`set_trace` and :meth:`set_step` update the artists; :meth:`png` renders.
     """
 
@@ -824,11 +833,23 @@ class DecodingFigure:
     def __init__(self, trace: DecodingTrace, top_k: int = 5, pyplot: bool = False):
         self.top_k = check_positive_int(top_k, "top_k")
         width, height = mpl.rcParams["figure.figsize"]
-        self.figure = _new_figure((1.6 * width, 1.45 * height), pyplot)
+        attends = trace.attention is not None
+        self.figure = _new_figure((1.6 * width, (1.75 if attends else 1.45) * height), pyplot)
+        ratios = (0.28, 1, 1.1) if attends else (1, 1.1)
         grid = self.figure.add_gridspec(
-            2, 1, height_ratios=(1, 1.1), left=0.06, right=0.98, top=0.93, bottom=0.08, hspace=0.4
-        )
-        self.grid_ax = self.figure.add_subplot(grid[0])
+            len(ratios), 1, height_ratios=ratios, left=0.06, right=0.98, top=0.93, bottom=0.08,
+            hspace=0.55,
+        )  # fmt: skip
+        self.letter_ax = self.letter_image = None
+        self.letter_texts: list = []
+        if attends:
+            self.letter_ax = self.figure.add_subplot(grid[0])
+            self.letter_image = self.letter_ax.imshow(
+                np.zeros((1, 1)), aspect="auto", cmap="Oranges", vmin=0.0, vmax=1.0
+            )
+            self.letter_ax.set_yticks([])
+            self.letter_ax.set_xticks([])
+        self.grid_ax = self.figure.add_subplot(grid[-2])
         self.image = self.grid_ax.imshow(
             np.zeros((top_k, 1)), aspect="auto", interpolation="nearest", cmap="Blues",
             vmin=0.0, vmax=1.0,
@@ -840,7 +861,7 @@ class DecodingFigure:
             Rectangle((-0.5, -0.5), 1, top_k, fill=False, edgecolor="C3", linewidth=2.5)
         )
         self.cell_texts: list = []  # one per grid cell, replaced for each new word
-        self.beam_ax = self.figure.add_subplot(grid[1])
+        self.beam_ax = self.figure.add_subplot(grid[-1])
         self.beam_ax.axis("off")
         self.beam_ax.set_xlim(0, 1)
         rows = 2 * MAX_BEAM_SIZE  # the beam after a step, and as many finished earlier
@@ -901,6 +922,16 @@ class DecodingFigure:
             f"per step (output p = {math.exp(trace.greedy_log_prob):.3g})",
             loc="left",
         )
+        if self.letter_ax is not None:
+            for text in self.letter_texts:
+                text.remove()
+            letters = trace.word
+            self.letter_image.set_extent((-0.5, len(letters) - 0.5, 0.5, -0.5))
+            self.letter_ax.set_xlim(-0.5, len(letters) - 0.5)
+            self.letter_texts = [
+                self.letter_ax.text(i, 0, ch, ha="center", va="center", family="monospace")
+                for i, ch in enumerate(letters)
+            ]
         self.set_step(trace.num_steps)
 
     def beam_rows(self, step: int) -> list[tuple[list[str], float, str]]:
@@ -922,6 +953,15 @@ class DecodingFigure:
         self.step = step
         self.box.set_visible(step <= len(trace.candidates))
         self.box.set_x(step - 1.5)
+        if self.letter_ax is not None:
+            greedy_step = min(step, len(trace.attention))
+            self.letter_image.set_data(np.array([trace.attention[greedy_step - 1]]))
+            token = trace.candidates[greedy_step - 1][0][0]
+            self.letter_ax.set_title(
+                f"attention at greedy step {greedy_step} (writing {token}): darker letters "
+                "weigh more",
+                loc="left",
+            )
         rows = self.beam_rows(step)
         best = max(lp for _, lp, _ in rows)
         for row, (text, prob, bar) in enumerate(

@@ -84,6 +84,10 @@ SMOKE_PARAMETERS: dict[str, dict] = {
         "num_updates": 300,
         "beam_size": 2,
     },
+    "08_attention.ipynb": {
+        "num_updates": 100,
+        "num_monotone": 50,
+    },
 }
 
 

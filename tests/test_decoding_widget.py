@@ -190,3 +190,29 @@ def test_decoding_on_cuda(model):
     cpu = trace_decoding(model, LETTERS, PHONEMES, "banana", beam_size=3)
     gpu = trace_decoding(tiny_model().to("cuda"), LETTERS, PHONEMES, "banana", beam_size=3)
     assert gpu.greedy == cpu.greedy and gpu.beam[0][0] == cpu.beam[0][0]
+
+
+def test_an_attention_model_shows_where_each_greedy_step_looks():
+    from lstm_gru.attention import alignment
+
+    torch.manual_seed(0)
+    model = g2p_model(len(LETTERS), len(PHONEMES), embed_size=8, num_hiddens=16, attention=True)
+    trace = trace_decoding(model, LETTERS, PHONEMES, "banana", beam_size=2)
+    assert trace.greedy == predict(model, ["banana"], LETTERS, PHONEMES)[0]
+    eos_if_any = [PHONEMES["<eos>"]] if len(trace.candidates) > len(trace.greedy) else []
+    expected = alignment(
+        model,
+        torch.tensor([LETTERS[list("banana")]]),
+        PHONEMES[trace.greedy] + eos_if_any,
+        PHONEMES["<bos>"],
+    )
+    assert torch.tensor(trace.attention) == pytest.approx(expected, abs=1e-6)
+    explorer = DecodingExplorer(model, LETTERS, PHONEMES, word="banana", beam_size=2)
+    drawing = explorer.drawing
+    assert [t.get_text() for t in drawing.letter_texts] == list("banana")
+    explorer.set_step(1)
+    assert drawing.letter_image.get_array()[0].tolist() == pytest.approx(trace.attention[0])
+    explorer.set_word("cab")
+    assert [t.get_text() for t in drawing.letter_texts] == list("cab")
+    assert drawing.letter_image.get_array().shape == (1, 3)
+    assert DecodingExplorer(tiny_model(), LETTERS, PHONEMES, word="cab").drawing.letter_ax is None

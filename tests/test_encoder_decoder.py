@@ -400,3 +400,37 @@ def test_decoding_on_cuda_matches_cpu():
         model, src.cuda(), 3, 8, bos=BOS, eos=EOS, src_valid_len=valid_len.cuda()
     )
     assert [b[0].tokens for b in gpu_beam] == cpu_beam
+
+
+class _StepTable(Decoder):
+    """A decoder whose next-token probabilities depend only on the step: P[t] (vocab_size,)."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.log_table = torch.tensor(table).log()  # (max_len, vocab_size)
+
+    def init_state(self, enc_outputs, *args):
+        return torch.zeros(1, enc_outputs.shape[0], dtype=torch.long)  # the step, batch in dim 1
+
+    def forward(self, X, state):
+        logits = self.log_table[state[0]][:, None, :]  # (batch_size, 1, vocab_size)
+        return logits, state + 1
+
+
+def test_length_normalisation_changes_the_winner():
+    """Stop at once with probability 0.6, or pay 0.39 * 0.99 * 0.99 for two tokens more.
+    Summed log-probabilities prefer stopping (-0.51 > -0.96); per token, with alpha = 0.75,
+    the longer answer wins (-0.96 / 3**0.75 = -0.42 > -0.51)."""
+    eos, a, rest = 2, 3, 0.01 / 8  # vocabulary of 5: pad, bos, eos, a, b
+    table = [
+        [rest, rest, 0.6, 0.39, 0.01 - 2 * rest],
+        [rest, rest, rest, 0.99, 0.01 - 3 * rest],
+        [rest, rest, 0.99, rest, 0.01 - 3 * rest],
+    ]
+    model = EncoderDecoder(nn.Identity(), _StepTable(table))
+    src = torch.zeros(1, 2, dtype=torch.long)
+    [plain] = beam_search(model, src, 3, 3, bos=1, eos=eos, alpha=0.0)
+    [normalised] = beam_search(model, src, 3, 3, bos=1, eos=eos, alpha=0.75)
+    assert plain[0].tokens == [] and plain[0].log_prob == pytest.approx(math.log(0.6), rel=1e-5)
+    assert normalised[0].tokens == [a, a]
+    assert normalised[0].score == pytest.approx(math.log(0.39 * 0.99 * 0.99) / 3**0.75, rel=1e-5)

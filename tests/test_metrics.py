@@ -7,6 +7,8 @@ from lstm_gru.metrics import (
     bleu,
     closest_reference,
     edit_distance,
+    error_rates_by_length,
+    length_group,
     phoneme_error_rate,
     word_error_rate,
 )
@@ -86,3 +88,29 @@ def test_bleu_values():
     assert bleu("x y z", "a b c", 2) == 0.0
     with pytest.raises(ValueError, match="k .* must be an int >= 1, got 0"):
         bleu("a", "a", 0)
+
+
+def test_error_rates_by_length_group_the_words_by_their_letters():
+    words = ["cat", "tomato", "potato", "internationally"]
+    references = [
+        [("K", "AE", "T")],
+        [("T", "AH", "M", "EY", "T", "OW")],
+        [("P", "AH")],
+        [("X",) * 5],
+    ]
+    predictions = [("K", "AE", "T"), ("T", "AH", "M", "AA", "T", "OW"), ("P", "AH"), ("X",) * 4]
+    rates = error_rates_by_length(words, predictions, references)
+    assert list(rates) == ["1-4", "6", "12+"]  # groups without words are left out
+    assert rates["1-4"] == (1, 0.0, 0.0)
+    assert rates["6"] == (2, pytest.approx(1 / 8), 0.5)  # one edit in 6 + 2 phonemes
+    assert rates["12+"] == (1, pytest.approx(1 / 5), 1.0)
+    assert [length_group(n) for n in (1, 4, 5, 11, 12, 30)] == [
+        "1-4",
+        "1-4",
+        "5",
+        "11",
+        "12+",
+        "12+",
+    ]
+    with pytest.raises(ValueError, match="words and predictions must have the same length"):
+        error_rates_by_length(words[:2], predictions, references)

@@ -138,3 +138,13 @@ def test_accepts_a_hand_made_trace():
     (ax,) = heatmaps(fig)
     np.testing.assert_allclose(ax.images[0].get_array(), [[-1.0, -0.2, 0.6], [-0.6, 0.2, 1.0]])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "␣", "b"]
+
+
+def test_plot_alignment_labels_rows_and_columns():
+    from lstm_gru.viz import plot_alignment
+
+    ax = plot_alignment(np.eye(3)[:, :3][:2], ["c", "a", "t"], ["K", "AE"], title="cat")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["c", "a", "t"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["K", "AE"]
+    with pytest.raises(ValueError, match=r"weights must have shape \(len\(output_tokens\)=3"):
+        plot_alignment(np.ones((2, 3)), ["c", "a", "t"], ["K", "AE", "T"])

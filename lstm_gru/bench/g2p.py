@@ -18,6 +18,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=600, help="training time budget")
     add_device_options(parser)
     parser.add_argument("--cell", default="gru", choices=["gru", "lstm"])
+    parser.add_argument(
+        "--decoder",
+        default="context",
+        choices=["context", "attention"],
+        help="Seq2SeqDecoder (one fixed context) or Seq2SeqAttentionDecoder",
+    )
     parser.add_argument("--num-hiddens", type=int, default=256, help="decoder hidden size")
     parser.add_argument("--embed-size", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -41,6 +47,7 @@ def main(argv: list[str]) -> None:
         cell=args.cell,
         num_hiddens=args.num_hiddens,
         embed_size=args.embed_size,
+        attention=args.decoder == "attention",
     )
     common = {
         "train_seconds": round_sig(run.seconds),
@@ -54,6 +61,7 @@ def main(argv: list[str]) -> None:
         "cmudict_sha256": data.sha256,
         **run.config,
     }
+    common["model_decoder"] = args.decoder
     for decoder, beam_size in (("greedy", 1), ("beam", args.beam_size)):
         scores = evaluate_g2p(
             run.model, data.test, data.letters, data.phonemes, beam_size=beam_size, alpha=args.alpha
