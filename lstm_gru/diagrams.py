@@ -545,7 +545,7 @@ def draw_gru() -> Diagram:
 
 
 def draw_encoder_decoder() -> Diagram:
-    """Encoder -> fixed-shape state -> decoder, on the grapheme-to-phoneme task of chapter 05."""
+    """Encoder -> fixed-shape state -> decoder, on the grapheme-to-phoneme task of chapter 07."""
     d = Diagram(
         1600,
         820,
@@ -559,7 +559,7 @@ def draw_encoder_decoder() -> Diagram:
     d.text(
         800,
         92,
-        "grapheme-to-phoneme (chapter 05): spelling in, pronunciation out",
+        "grapheme-to-phoneme (chapter 07): spelling in, pronunciation out",
         size=21,
         color=GREY,
     )

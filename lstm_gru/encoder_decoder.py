@@ -173,7 +173,10 @@ class Seq2SeqDecoder(Decoder):
     ``init_state((enc_outputs, enc_state), *args)`` -> ``(context, hidden)``: context
     (1, batch_size, num_hiddens) is the encoder's final top-layer hidden state, hidden the
     encoder's final state, which starts the decoder (so the encoder's ``output_size`` must equal
-    ``num_hiddens``, with the same ``num_layers`` and ``cell``).
+    ``num_hiddens``, with the same ``num_layers`` and ``cell``). ``args`` (the source valid
+    lengths, passed by ``EncoderDecoder``) are accepted and not used: the encoder already
+    stopped each sequence at its last real token, and this decoder reads nothing else of the
+    source (``lstm_gru.attention.Seq2SeqAttentionDecoder.init_state`` does use them).
     ``forward(X, state)``: X (batch_size, num_steps) token ids -> (logits (batch_size, num_steps,
     vocab_size), new state). Each step's input is the token's embedding concatenated with the
     context. In training X is the target shifted right (``<bos>`` first): teacher forcing.

@@ -1,0 +1,109 @@
+"""Chapter 02 (LSTM): ``lstm_step``, one time step of the LSTM written out."""
+
+import torch
+
+from lstm_gru.exercises.core import Case, CodeExercise
+
+__all__ = ["lstm_step"]
+
+
+def lstm_step_reference(x, h, c, W_x, W_h, b):
+    """One LSTM step. x (batch_size, num_inputs); h, c (batch_size, num_hiddens);
+    W_x (num_inputs, 4 * num_hiddens), W_h (num_hiddens, 4 * num_hiddens), b (4 * num_hiddens,),
+    the gates' columns in nn.LSTM's order: input, forget, candidate, output.
+    Returns the new (h, c), each (batch_size, num_hiddens)."""
+    i, f, g, o = (x @ W_x + h @ W_h + b).chunk(4, dim=1)  # each (batch_size, num_hiddens)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    h = torch.sigmoid(o) * torch.tanh(c)
+    return h, c
+
+
+def _gates(x, h, W_x, W_h, b):
+    return (x @ W_x + h @ W_h + b).chunk(4, dim=1)
+
+
+def _swapped_input_forget(x, h, c, W_x, W_h, b):
+    i, f, g, o = _gates(x, h, W_x, W_h, b)
+    c = torch.sigmoid(i) * c + torch.sigmoid(f) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def _sigmoid_candidate(x, h, c, W_x, W_h, b):
+    i, f, g, o = _gates(x, h, W_x, W_h, b)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.sigmoid(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def _no_tanh_on_cell(x, h, c, W_x, W_h, b):
+    i, f, g, o = _gates(x, h, W_x, W_h, b)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * c, c
+
+
+def _order_ifog(x, h, c, W_x, W_h, b):
+    i, f, o, g = _gates(x, h, W_x, W_h, b)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def _old_cell_dropped(x, h, c, W_x, W_h, b):
+    i, f, g, o = _gates(x, h, W_x, W_h, b)
+    c = torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for label, batch_size, num_inputs, num_hiddens, scale, seed in [
+        ("batch 1, one unit", 1, 2, 1, 1.0, 0),
+        ("batch 3, 4 units", 3, 5, 4, 1.0, 1),
+        ("large weights (saturated gates)", 2, 3, 3, 4.0, 2),
+    ]:
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randn(batch_size, num_inputs, generator=gen)
+        h = torch.randn(batch_size, num_hiddens, generator=gen).tanh()
+        c = torch.randn(batch_size, num_hiddens, generator=gen)
+        W_x = scale * torch.randn(num_inputs, 4 * num_hiddens, generator=gen)
+        W_h = scale * torch.randn(num_hiddens, 4 * num_hiddens, generator=gen)
+        b = torch.randn(4 * num_hiddens, generator=gen)
+        cases.append(Case(label, (x, h, c, W_x, W_h, b)))
+    lstm = torch.nn.LSTM(3, 2)  # a real nn.LSTM's weights, in the layout of this exercise
+    with torch.no_grad():
+        torch.manual_seed(3)
+        for p in lstm.parameters():
+            p.uniform_(-1, 1)
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()
+    x = torch.randn(2, 3, generator=torch.Generator().manual_seed(4))
+    cases.append(
+        Case(
+            "nn.LSTM(3, 2)'s weights",
+            (x, torch.zeros(2, 2), torch.zeros(2, 2), lstm.weight_ih_l0.detach().T,
+             lstm.weight_hh_l0.detach().T, b),
+        )
+    )  # fmt: skip
+    return cases
+
+
+lstm_step = CodeExercise(
+    "ch02.lstm_step",
+    lstm_step_reference,
+    _cases,
+    names=("h", "c"),
+    dims=("batch row", "unit"),
+    hints=(
+        "Compute all four gates' pre-activations with one product: x @ W_x + h @ W_h + b, "
+        "then split it into four with .chunk(4, dim=1), in the order input, forget, "
+        "candidate, output.",
+        "The gates use the sigmoid; the candidate uses tanh. The new cell keeps f * c and "
+        "writes i * candidate.",
+        "h is the output gate times tanh of the NEW cell.",
+    ),
+    mistakes={
+        "swapping the input and forget gates": _swapped_input_forget,
+        "a sigmoid on the candidate instead of tanh": _sigmoid_candidate,
+        "h = o * c (tanh of the cell left out)": _no_tanh_on_cell,
+        "reading the gates in the order input, forget, output, candidate (nn.LSTM stores "
+        "input, forget, candidate, output)": _order_ifog,
+        "dropping the old cell (c = i * candidate, no f * c)": _old_cell_dropped,
+    },
+)
