@@ -13,7 +13,7 @@ LAB_ARGS ?=
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 600
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup lab test test-gpu notebooks lint format html slides bench clean
+.PHONY: setup lab test test-gpu notebooks lint format html slides student bench clean
 
 setup: $(STAMP)
 
@@ -75,6 +75,10 @@ slides: $(STAMP)
 
 html: $(STAMP)
 	$(BIN)/python -m lstm_gru.publish html build/html $(NOTEBOOKS)
+
+# For students: the course with every exercise's model answer removed, in build/student/.
+student: $(STAMP)
+	$(BIN)/python tools/student.py build/student $(NOTEBOOKS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

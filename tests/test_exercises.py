@@ -1,14 +1,43 @@
 """Self-checking exercises: references pass, typical mistakes are named, nothing escapes."""
 
+import importlib
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
 from lstm_gru.exercises import ch02, ch03, ch04, ch07
-from lstm_gru.exercises.core import CodeExercise
+from lstm_gru.exercises.core import CodeExercise, NumberExercise
 
-CODE_EXERCISES = [ch02.lstm_step, ch03.gru_step, ch07.masked_loss, ch07.length_normalised_score]
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = {  # "ch02" -> the chapter module, for every chapter notebook after 00
+    f"ch{path.name[:2]}": importlib.import_module(f"lstm_gru.exercises.ch{path.name[:2]}")
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not path.name.startswith("00")
+}
+EXERCISES = [getattr(module, name) for module in CHAPTERS.values() for name in module.__all__]
+CODE_EXERCISES = [e for e in EXERCISES if isinstance(e, CodeExercise)]
+NUMBER_EXERCISES = [e for e in EXERCISES if isinstance(e, NumberExercise)]
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_chapter_has_at_least_three_checkable_exercises(chapter):
+    module = CHAPTERS[chapter]
+    assert len(module.__all__) >= 3
+    for name in module.__all__:
+        exercise = getattr(module, name)
+        assert exercise.name == f"{chapter}.{name}"
+        assert exercise.hints, f"{exercise.name} has no hint"
+
+
+@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda e: e.name)
+def test_every_number_exercise_accepts_its_answer_and_rejects_another(exercise, capsys):
+    assert exercise.check(exercise.reference) is True
+    assert exercise.check(exercise.reference + 1) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"✔ {exercise.name}") and f"✘ {exercise.name}" in out
+    assert exercise.question.endswith("?")
 
 
 @pytest.mark.parametrize("exercise", CODE_EXERCISES, ids=lambda e: e.name)

@@ -4,7 +4,7 @@ import torch
 
 from lstm_gru.exercises.core import Case, CodeExercise
 
-__all__ = ["lstm_step"]
+__all__ = ["lstm_num_params", "lstm_step", "perplexity_from_logits"]
 
 
 def lstm_step_reference(x, h, c, W_x, W_h, b):
@@ -105,5 +105,81 @@ lstm_step = CodeExercise(
         "reading the gates in the order input, forget, output, candidate (nn.LSTM stores "
         "input, forget, candidate, output)": _order_ifog,
         "dropping the old cell (c = i * candidate, no f * c)": _old_cell_dropped,
+    },
+)
+
+
+def lstm_num_params_reference(num_inputs, num_hiddens):
+    """The number of parameters of nn.LSTM(num_inputs, num_hiddens): an int."""
+    return 4 * (num_hiddens * num_inputs + num_hiddens * num_hiddens + 2 * num_hiddens)
+
+
+lstm_num_params = CodeExercise(
+    "ch02.lstm_num_params",
+    lstm_num_params_reference,
+    lambda: [
+        Case("nn.LSTM(1, 1)", (1, 1)),
+        Case("nn.LSTM(32, 128)", (32, 128)),
+        Case("nn.LSTM(101, 16)", (101, 16)),
+    ],
+    names=("the count",),
+    atol=0,
+    hints=(
+        "Four blocks (input, forget, candidate, output gates), each with W_ih (h x d), "
+        "W_hh (h x h) and PyTorch's two bias vectors b_ih and b_hh.",
+    ),
+    mistakes={
+        "one bias vector per block (PyTorch keeps two, b_ih and b_hh)": lambda d, h: (
+            4 * (h * d + h * h + h)
+        ),
+        "three blocks (that is the GRU)": lambda d, h: 3 * (h * d + h * h + 2 * h),
+        "leaving out the recurrent matrices W_hh": lambda d, h: 4 * (h * d + 2 * h),
+    },
+)
+
+
+def perplexity_from_logits_reference(logits, targets):
+    """Perplexity of a language model's predictions: logits (batch_size, num_steps,
+    vocab_size), targets (batch_size, num_steps) -> exp(mean cross-entropy per token), a float."""
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+    )
+    return loss.exp().item()
+
+
+def _ppl_cases() -> list[Case]:
+    gen = torch.Generator().manual_seed(0)
+    return [
+        Case(
+            "uniform over 10 tokens (perplexity 10)",
+            (torch.zeros(1, 3, 10), torch.zeros(1, 3, dtype=torch.long)),
+        ),
+        Case(
+            "batch 2 x 5 steps",
+            (torch.randn(2, 5, 7, generator=gen), torch.randint(0, 7, (2, 5), generator=gen)),
+        ),
+    ]
+
+
+def _mean_of_exp(logits, targets):
+    losses = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none"
+    )
+    return losses.exp().mean().item()
+
+
+perplexity_from_logits = CodeExercise(
+    "ch02.perplexity_from_logits",
+    perplexity_from_logits_reference,
+    _ppl_cases,
+    names=("the perplexity",),
+    hints=("Perplexity is exp of the MEAN cross-entropy per token (in nats).",),
+    mistakes={
+        "the mean of each token's exp(loss) (exp of the mean is not the mean of exp)": _mean_of_exp,
+        "the mean cross-entropy itself, without exp": lambda logits, targets: (
+            torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+            ).item()
+        ),
     },
 )

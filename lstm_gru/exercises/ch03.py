@@ -2,9 +2,9 @@
 
 import torch
 
-from lstm_gru.exercises.core import Case, CodeExercise
+from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
 
-__all__ = ["gru_step"]
+__all__ = ["gru_num_params", "gru_step", "keep_fraction"]
 
 
 def gru_step_reference(x, h, W_x, W_h, b_x, b_h, reset_after):
@@ -84,4 +84,54 @@ gru_step = CodeExercise(
         "after it when False)": lambda *a: _variant(*a, flip=True),
         "a sigmoid on the candidate instead of tanh": lambda *a: _variant(*a, act=torch.sigmoid),
     },
+)
+
+
+def gru_num_params_reference(num_inputs, num_hiddens, num_layers):
+    """The number of parameters of nn.GRU(num_inputs, num_hiddens, num_layers): an int
+    (layer 1 reads num_inputs, every later layer reads num_hiddens)."""
+    total = 0
+    for layer in range(num_layers):
+        d = num_inputs if layer == 0 else num_hiddens
+        total += 3 * (num_hiddens * d + num_hiddens * num_hiddens + 2 * num_hiddens)
+    return total
+
+
+gru_num_params = CodeExercise(
+    "ch03.gru_num_params",
+    gru_num_params_reference,
+    lambda: [
+        Case("nn.GRU(1, 1)", (1, 1, 1)),
+        Case("nn.GRU(32, 128)", (32, 128, 1)),
+        Case("nn.GRU(5, 8, num_layers=3)", (5, 8, 3)),
+    ],
+    names=("the count",),
+    atol=0,
+    hints=(
+        "Three blocks (reset, update, candidate), each with W_ih, W_hh, b_ih and b_hh.",
+        "Layers after the first read the layer below: their input size is num_hiddens.",
+    ),
+    mistakes={
+        "every layer reading num_inputs": lambda d, h, n: n * 3 * (h * d + h * h + 2 * h),
+        "four blocks (that is the LSTM)": lambda d, h, n: sum(
+            4 * (h * (d if k == 0 else h) + h * h + 2 * h) for k in range(n)
+        ),
+    },
+)
+
+keep_fraction = NumberExercise(
+    "ch03.keep_fraction",
+    0.8**5,
+    question=(
+        "A GRU unit's update gate stays at z = 0.8 for 5 steps and every candidate is 0. What "
+        "fraction of its starting value h_0 is left (PyTorch's convention, h = z h + (1 - z) n)?"
+    ),
+    worked="each step keeps z = 0.8 of h: 0.8**5 = 0.328.",
+    hints=("In PyTorch's and the d2l book's convention z is the share KEPT from the old state.",),
+    explain=lambda x: (
+        "That is 0.2**5: with z = 0.8 the unit keeps 0.8 per step (1 - z is what it writes)."
+        if abs(x - 0.2**5) < 0.001
+        else "Multiply what each step keeps."
+    ),
+    atol=0.005,
 )

@@ -1,8 +1,10 @@
 """Chapter 04 (GRU vs LSTM): ``equal_params_hidden``, a GRU as large as an LSTM."""
 
-from lstm_gru.exercises.core import NumberExercise
+import torch
 
-__all__ = ["equal_params_hidden"]
+from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
+
+__all__ = ["equal_params_hidden", "mingru_step", "param_ratio"]
 
 NUM_INPUTS, LSTM_HIDDENS = 64, 128
 
@@ -37,6 +39,10 @@ def _explain(answer: float) -> str:
 equal_params_hidden = NumberExercise(
     "ch04.equal_params_hidden",
     REFERENCE,
+    question=(
+        f"Which hidden size H makes nn.GRU({NUM_INPUTS}, H) have as many parameters as "
+        f"nn.LSTM({NUM_INPUTS}, {LSTM_HIDDENS}) (the closest count)?"
+    ),
     worked=(
         f"nn.LSTM({NUM_INPUTS}, {LSTM_HIDDENS}) has 4 (h d + h^2 + 2h) = {TARGET:,} parameters "
         f"(d = {NUM_INPUTS}, h = {LSTM_HIDDENS}). nn.GRU({NUM_INPUTS}, H) has "
@@ -51,4 +57,75 @@ equal_params_hidden = NumberExercise(
         "quadratic in H; round to the hidden size whose count is closest.",
     ),
     explain=_explain,
+)
+
+
+def mingru_step_reference(x, h, W_z, b_z, W_h, b_h):
+    """One step of minGRU as Feng et al. (2024) first write it (before their positive g):
+    z = sigmoid(x @ W_z + b_z), candidate = x @ W_h + b_h, h_new = (1 - z) * h + z * candidate.
+    x (batch_size, num_inputs), h (batch_size, num_hiddens), W_z, W_h (num_inputs, num_hiddens),
+    b_z, b_h (num_hiddens,). No gate reads h: the recurrence is linear in h."""
+    z = torch.sigmoid(x @ W_z + b_z)
+    return (1 - z) * h + z * (x @ W_h + b_h)
+
+
+def _mingru_cases() -> list[Case]:
+    cases = []
+    for label, batch_size, num_inputs, num_hiddens, seed in [
+        ("batch 1, one unit", 1, 1, 1, 0),
+        ("batch 3, 4 units", 3, 2, 4, 1),
+    ]:
+        gen = torch.Generator().manual_seed(seed)
+        cases.append(
+            Case(
+                label,
+                (
+                    torch.randn(batch_size, num_inputs, generator=gen),
+                    torch.randn(batch_size, num_hiddens, generator=gen),
+                    torch.randn(num_inputs, num_hiddens, generator=gen),
+                    torch.randn(num_hiddens, generator=gen),
+                    torch.randn(num_inputs, num_hiddens, generator=gen),
+                    torch.randn(num_hiddens, generator=gen),
+                ),
+            )
+        )
+    return cases
+
+
+mingru_step = CodeExercise(
+    "ch04.mingru_step",
+    mingru_step_reference,
+    _mingru_cases,
+    names=("h",),
+    dims=("batch row", "unit"),
+    hints=(
+        "Neither the gate nor the candidate reads h; only the final mix does.",
+        "minGRU's z is the share WRITTEN: h_new = (1 - z) * h + z * candidate.",
+    ),
+    mistakes={
+        "PyTorch's GRU convention (z kept: z * h + (1 - z) * candidate)": lambda x, h, W_z, b_z, W_h, b_h: (
+            torch.sigmoid(x @ W_z + b_z) * h + (1 - torch.sigmoid(x @ W_z + b_z)) * (x @ W_h + b_h)
+        ),
+        "a tanh on the candidate (minGRU drops it)": lambda x, h, W_z, b_z, W_h, b_h: (
+            (1 - torch.sigmoid(x @ W_z + b_z)) * h
+            + torch.sigmoid(x @ W_z + b_z) * torch.tanh(x @ W_h + b_h)
+        ),
+    },
+)
+
+param_ratio = NumberExercise(
+    "ch04.param_ratio",
+    0.75,
+    question=(
+        "For the same input and hidden sizes, what fraction of an nn.LSTM's parameters does an "
+        "nn.GRU have?"
+    ),
+    worked="3 weight blocks against 4, each of the same size: exactly 3/4 = 0.75, whatever the sizes.",
+    hints=("Count the blocks: gates plus candidate.",),
+    explain=lambda x: (
+        "The course notes' 'about 1/3 fewer' would give 0.67; the blocks give 3 of 4."
+        if abs(x - 2 / 3) < 0.01
+        else "Compare the number of weight blocks."
+    ),
+    atol=0.001,
 )

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from lstm_gru.exercises.core import Case, CodeExercise
 
-__all__ = ["length_normalised_score", "masked_loss"]
+__all__ = ["length_normalised_score", "masked_loss", "sequence_mask"]
 
 
 def masked_loss_reference(logits, targets, valid_len):
@@ -107,5 +107,35 @@ length_normalised_score = CodeExercise(
         "dividing by the length and ignoring alpha": lambda lp, n, a: lp / n,
         "no normalisation at all": lambda lp, n, a: lp,
         "multiplying by length ** alpha": lambda lp, n, a: lp * n**a,
+    },
+)
+
+
+def sequence_mask_reference(valid_len, num_steps):
+    """valid_len (batch_size,) -> a bool mask (batch_size, num_steps), True at real tokens
+    (the first valid_len[i] steps of row i), False at padding."""
+    return torch.arange(num_steps)[None, :] < valid_len[:, None]
+
+
+sequence_mask = CodeExercise(
+    "ch07.sequence_mask",
+    sequence_mask_reference,
+    lambda: [
+        Case("one sequence of length 1", (torch.tensor([1]), 1)),
+        Case("batch 3, width 5", (torch.tensor([5, 2, 0]), 5)),
+        Case("width wider than every length", (torch.tensor([1, 3]), 6)),
+    ],
+    names=("the mask",),
+    dims=("batch row", "step"),
+    convert=lambda mask: torch.as_tensor(mask).to(torch.int64),
+    atol=0,
+    hints=("Compare a row of positions 0 .. num_steps - 1 with each length, by broadcasting.",),
+    mistakes={
+        "<= instead of < (one padded step too many)": lambda v, n: (
+            torch.arange(n)[None, :] <= v[:, None]
+        ),
+        "the positions counted from the end": lambda v, n: (
+            torch.arange(n).flip(0)[None, :] < v[:, None]
+        ),
     },
 )

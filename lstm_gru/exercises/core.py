@@ -112,7 +112,9 @@ class CodeExercise(_Hints):
     ``Case`` (seeded: the same every time); ``names``: one per output (e.g. ("h", "c"));
     ``dims``: names of a tensor output's dimensions (e.g. ("batch row", "unit")), used to say
     where a difference is; ``mistakes``: ``{description: function}`` typical wrong versions,
-    named when an answer equals one of them; ``atol``: the tolerance.
+    named when an answer equals one of them; ``atol``: the tolerance; ``convert``: applied to
+    both results before comparing (e.g. a list of tensors stacked into one, so a difference
+    can be located).
     """
 
     def __init__(
@@ -126,19 +128,27 @@ class CodeExercise(_Hints):
         hints: Sequence[str] = (),
         mistakes: dict[str, Callable] | None = None,
         atol: float = 1e-5,
+        convert: Callable | None = None,
     ):
         super().__init__(hints)
         self.name, self.reference, self.cases = name, reference, cases
         self.names, self.dims, self.atol = list(names), list(dims), atol
         self.mistakes = dict(mistakes or {})
+        self.convert = convert
 
     def _run(self, function, case: Case):
-        """(output, None) or (None, the exception's message)."""
+        """(output, None) or (None, the exception's message), ``convert`` applied."""
         try:
             with torch.no_grad():
-                return function(*_clone(case.args)), None
+                result = function(*_clone(case.args))
         except Exception as error:  # the student's error becomes feedback
-            return None, f"{type(error).__name__}: {error}"
+            return None, f"your function raised {type(error).__name__}: {error}"
+        if self.convert is None:
+            return result, None
+        try:
+            return self.convert(result), None
+        except Exception as error:
+            return None, f"could not read your result ({type(error).__name__}: {error})"
 
     def _named_mistake(self, answer) -> str | None:
         """The typical mistake the answer equals on every case, if any."""
@@ -166,7 +176,7 @@ class CodeExercise(_Hints):
             expected, _ = self._run(self.reference, case)
             got, error = self._run(answer, case)
             if error is not None:
-                print(f"✘ {self.name}, {case.label}: your function raised {error}")
+                print(f"✘ {self.name}, {case.label}: {error}")
                 return False
             problem = compare(got, expected, self.names, self.dims, self.atol)
             if problem is not None:
@@ -185,14 +195,16 @@ class CodeExercise(_Hints):
 
 
 class NumberExercise(_Hints):
-    """An exercise whose answer is a number; ``explain(answer)`` (optional) says why a wrong
-    number is wrong; ``worked``: the model answer's working, printed by ``solution()``."""
+    """An exercise whose answer is a number: ``question`` (the text, also in the chapter);
+    ``explain(answer)`` (optional) says why a wrong number is wrong; ``worked``: the model
+    answer's working, printed by ``solution()``; ``atol``: how far off an answer may be."""
 
     def __init__(
         self,
         name: str,
         reference: float,
         *,
+        question: str,
         worked: str,
         hints: Sequence[str] = (),
         explain: Callable[[float], str] | None = None,
@@ -200,6 +212,7 @@ class NumberExercise(_Hints):
     ):
         super().__init__(hints)
         self.name, self.reference, self.worked = name, reference, worked
+        self.question = question
         self.explain, self.atol = explain, atol
 
     def check(self, answer) -> bool:
@@ -212,9 +225,9 @@ class NumberExercise(_Hints):
             return False
         if abs(answer - self.reference) > self.atol:
             detail = f" {self.explain(answer)}" if self.explain is not None else ""
-            print(f"✘ {self.name}: {answer} is not right.{detail}")
+            print(f"✘ {self.name}: {answer:.6g} is not right.{detail}")
             return False
-        print(f"✔ {self.name}: {answer} is right.")
+        print(f"✔ {self.name}: {answer:.6g} is right.")
         return True
 
     def solution(self) -> None:

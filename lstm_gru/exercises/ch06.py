@@ -1,0 +1,99 @@
+"""Chapter 06 (deep and bidirectional): ``reverse_padded``, ``lstm_params`` and
+``stacked_params``."""
+
+import torch
+
+from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
+
+__all__ = ["lstm_params", "reverse_padded", "stacked_params"]
+
+
+def reverse_padded_reference(X, valid_len):
+    """What the backward direction of a bidirectional RNN must read: each sequence of X
+    (num_steps, batch_size, num_inputs) reversed within its valid length, the padding left
+    where it is. valid_len (batch_size,) in [1, num_steps]. Returns a tensor like X."""
+    out = X.clone()
+    for b, n in enumerate(valid_len.tolist()):
+        out[:n, b] = X[:n, b].flip(0)
+    return out
+
+
+def _reverse_cases() -> list[Case]:
+    gen = torch.Generator().manual_seed(0)
+    return [
+        Case("one sequence of length 1", (torch.randn(1, 1, 2, generator=gen), torch.tensor([1]))),
+        Case("no padding", (torch.randn(4, 2, 3, generator=gen), torch.tensor([4, 4]))),
+        Case("padded batch", (torch.randn(5, 3, 2, generator=gen), torch.tensor([5, 2, 3]))),
+    ]
+
+
+reverse_padded = CodeExercise(
+    "ch06.reverse_padded",
+    reverse_padded_reference,
+    _reverse_cases,
+    names=("the reversed batch",),
+    dims=("step", "batch row", "feature"),
+    hints=(
+        "X.flip(0) reverses the whole time axis, padding included: a short sequence would then "
+        "start with padding.",
+        "Reverse X[:n, b] for each sequence b of valid length n, and keep the rest.",
+    ),
+    mistakes={
+        "flipping the whole time axis, padding included": lambda X, valid_len: X.flip(0),
+        "flipping the batch axis instead of time": lambda X, valid_len: X.flip(1),
+    },
+)
+
+
+def lstm_params_reference(num_inputs, num_hiddens, num_layers, bidirectional):
+    """The number of parameters of nn.LSTM(num_inputs, num_hiddens, num_layers,
+    bidirectional=bidirectional): an int. Layer 1 reads num_inputs; a later layer reads the
+    layer below, num_hiddens from each direction."""
+    directions = 2 if bidirectional else 1
+    total = 0
+    for layer in range(num_layers):
+        d = num_inputs if layer == 0 else directions * num_hiddens
+        total += directions * 4 * (num_hiddens * d + num_hiddens * num_hiddens + 2 * num_hiddens)
+    return total
+
+
+lstm_params = CodeExercise(
+    "ch06.lstm_params",
+    lstm_params_reference,
+    lambda: [
+        Case("nn.LSTM(3, 4)", (3, 4, 1, False)),
+        Case("nn.LSTM(3, 4, num_layers=3)", (3, 4, 3, False)),
+        Case("nn.LSTM(3, 4, bidirectional=True)", (3, 4, 1, True)),
+        Case("nn.LSTM(3, 4, num_layers=2, bidirectional=True)", (3, 4, 2, True)),
+    ],
+    names=("the count",),
+    atol=0,
+    hints=(
+        "Each direction of each layer is a whole LSTM cell: 4 (h d + h^2 + 2h) parameters.",
+        "In a bidirectional stack, layer 2 reads both directions of layer 1: d = 2h.",
+    ),
+    mistakes={
+        "later layers reading only num_hiddens in a bidirectional stack": lambda d, h, n, bi: (
+            (2 if bi else 1) * sum(4 * (h * (d if k == 0 else h) + h * h + 2 * h) for k in range(n))
+        ),
+        "counting one direction only": lambda d, h, n, bi: sum(
+            4 * (h * (d if k == 0 else h) + h * h + 2 * h) for k in range(n)
+        ),
+    },
+)
+
+stacked_params = NumberExercise(
+    "ch06.stacked_params",
+    4 * (128 * 32 + 128 * 128 + 256) + 4 * (128 * 128 + 128 * 128 + 256),
+    question="How many parameters does nn.LSTM(32, 128, num_layers=2) have?",
+    worked=(
+        "layer 1: 4 (128 x 32 + 128 x 128 + 2 x 128) = 82,944; layer 2 reads layer 1's 128 units: "
+        "4 (128 x 128 + 128 x 128 + 2 x 128) = 132,096; together 215,040."
+    ),
+    hints=("Layer 2's input is layer 1's hidden state, 128 numbers, not the 32 inputs.",),
+    explain=lambda n: (
+        "That counts layer 2 as if it read the 32 inputs."
+        if n == 2 * 82_944
+        else "Count each layer's four blocks."
+    ),
+)

@@ -1,0 +1,82 @@
+"""Predict first: commit to an answer before an experiment runs, then see the measurement
+beside your pick (the "predict, observe, explain" routine of active-learning lectures).
+
+``PredictFirst(question, options)`` shows the question with one button per option. After the
+experiment, ``reveal(answer, measured)`` marks the option the measurement supports and says
+whether the pick matched. In a static page (``make html``, GitHub) the question, the options
+and the revealed answer appear as text.
+"""
+
+import html
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+
+__all__ = ["PredictFirst"]
+
+
+class PredictFirst:
+    """A question and its options as toggle buttons; ``reveal`` shows the measured answer.
+
+    Attributes: ``widget`` (the ipywidgets root), ``pick`` (the chosen option or None),
+    ``answer`` and ``measured`` (None until revealed). ``choose(option)`` picks from code.
+    """
+
+    def __init__(self, question: str, options: Sequence[str]):
+        if not isinstance(question, str) or not question.strip():
+            raise ValueError(f"question must be a non-empty str, got {question!r}")
+        options = list(options)
+        if len(options) < 2 or len(set(options)) != len(options):
+            raise ValueError(f"options must be at least two different strs, got {options!r}")
+        if not all(isinstance(o, str) and o for o in options):
+            raise ValueError(f"options must be non-empty strs, got {options!r}")
+        self.question, self.options = question, options
+        self.answer = self.measured = None
+        self.buttons = widgets.ToggleButtons(
+            options=options, value=None, style={"button_width": "auto"}
+        )
+        self.result = widgets.HTML("<i>Pick an answer before you run the experiment.</i>")
+        prompt = widgets.HTML(f"<b>Predict first.</b> {html.escape(question)}")
+        self.widget = widgets.VBox([prompt, self.buttons, self.result])
+        self.buttons.observe(lambda _: self._update(), names="value")
+
+    @property
+    def pick(self) -> str | None:
+        return self.buttons.value
+
+    def choose(self, option: str) -> None:
+        """Pick ``option`` (as a click on its button does)."""
+        if option not in self.options:
+            raise ValueError(f"option must be one of {self.options}, got {option!r}")
+        self.buttons.value = option
+
+    def verdict(self) -> str:
+        """One sentence: the measured answer and how the pick compares (after ``reveal``)."""
+        if self.answer is None:
+            return "Not revealed yet: run the experiment first."
+        text = f"Measured: {self.measured}. So: {self.answer}."
+        if self.pick is None:
+            return text + " (You did not pick an answer.)"
+        if self.pick == self.answer:
+            return text + f" You predicted {self.pick}: right."
+        return text + f" You predicted {self.pick}: not this time. Why might that be?"
+
+    def _update(self) -> None:
+        if self.answer is not None:
+            self.result.value = html.escape(self.verdict())
+
+    def reveal(self, answer: str, measured: str) -> None:
+        """Show that the measurement ``measured`` (a short text) supports ``answer``, one of the
+        options, beside the pick; also print it, for pages where widgets do not run."""
+        if answer not in self.options:
+            raise ValueError(f"answer must be one of {self.options}, got {answer!r}")
+        self.answer, self.measured = answer, measured
+        self._update()
+        print(f"Predict first: {self.question}\nMeasured: {measured}. So: {answer}.")
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        lines = [f"Predict first: {self.question}"]
+        lines += [f"  ({chr(ord('a') + k)}) {o}" for k, o in enumerate(self.options)]
+        bundle["text/plain"] = "\n".join(lines)
+        return bundle
