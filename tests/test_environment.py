@@ -59,7 +59,16 @@ def test_every_package_and_data_file_is_listed_for_installation():
         ".".join(path.parent.relative_to(ROOT).parts)
         for path in (ROOT / "lstm_gru").rglob("__init__.py")
     )
-    assert setuptools["packages"] == packages == ["lstm_gru", "lstm_gru.bench", "lstm_gru.corpora"]
+    assert (
+        setuptools["packages"]
+        == packages
+        == [
+            "lstm_gru",
+            "lstm_gru.bench",
+            "lstm_gru.corpora",
+            "lstm_gru.exercises",
+        ]
+    )
     corpora = ROOT / "lstm_gru" / "corpora"
     data_files = sorted(p.name for p in corpora.iterdir() if p.is_file() and p.suffix != ".py")
     assert data_files == ["LICENSE-PSF.txt", "README.md", "python_stdlib.txt.gz"]
