@@ -115,3 +115,32 @@ def test_ruff_format_is_clean():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_lists_every_module_of_the_package():
+    """The README's package table names every module (a new module must be described there)."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("The package, one module per idea:") :]
+    table = table[: table.index("\n\n", table.index("| module |"))]
+    modules = sorted(
+        "lstm_gru." + ".".join(path.relative_to(ROOT / "lstm_gru").with_suffix("").parts)
+        for path in (ROOT / "lstm_gru").glob("*.py")
+        if not path.name.startswith("_")
+    ) + ["lstm_gru.bench", "lstm_gru.corpora", "lstm_gru.exercises"]
+    missing = [m for m in modules if f"`{m}`" not in table]
+    assert not missing, f"README's package table does not list {missing}"
+
+
+def test_importing_the_teaching_modules_loads_no_test_or_publishing_tool():
+    """A student's `import lstm_gru...` needs neither pytest nor nbconvert nor d2l."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lstm_gru, lstm_gru.attention, lstm_gru.train, lstm_gru.bidirectional, "
+        "lstm_gru.predict, lstm_gru.widgets, lstm_gru.g2p, lstm_gru.exercises.ch07\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pytest', 'nbconvert', 'nbclient', 'nbval', 'playwright', 'd2l'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
