@@ -22,7 +22,13 @@ import torch
 from torch import nn
 
 from lstm_gru.checks import check_positive_int, check_tensor, check_valid_len
-from lstm_gru.encoder_decoder import Decoder, _check_ids, _make_rnn
+from lstm_gru.encoder_decoder import (
+    Decoder,
+    _check_ids,
+    _check_same_cell,
+    _make_rnn,
+    _model_device,
+)
 
 __all__ = [
     "AdditiveAttention",
@@ -185,12 +191,7 @@ class Seq2SeqAttentionDecoder(Decoder):
                 f"shape {tuple(outputs.shape)} (num_steps, batch_size, features); a "
                 "bidirectional encoder with num_hiddens=H needs a decoder with num_hiddens=2*H"
             )
-        if (self.cell == "lstm") != isinstance(hidden, tuple):
-            kind = "a tuple (h, c)" if isinstance(hidden, tuple) else "one tensor"
-            raise ValueError(
-                f"the encoder's state is {kind}, but this decoder's cell is {self.cell!r}: "
-                "use the same cell in encoder and decoder"
-            )
+        _check_same_cell(hidden, self.cell)
         h = hidden[0] if isinstance(hidden, tuple) else hidden
         want = (self.rnn.num_layers, batch_size, self.num_hiddens)
         if tuple(h.shape) != want:
@@ -248,11 +249,12 @@ def alignment(model, src_ids: torch.Tensor, output_ids, bos: int) -> torch.Tenso
     output_ids = [int(t) for t in output_ids]
     if not output_ids:
         raise ValueError("output_ids must hold at least one token")
+    device = _model_device(model)
+    dec_in = torch.tensor([[bos, *output_ids[:-1]]], device=device)  # (1, num_outputs)
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
-    src_ids = src_ids.to(device)
-    dec_in = torch.tensor([[bos, *output_ids[:-1]]], device=device)  # (1, num_outputs)
-    model(src_ids, dec_in)
-    model.train(was_training)
+    try:
+        model(src_ids.to(device), dec_in)
+    finally:
+        model.train(was_training)
     return model.decoder.attention_weights[0].cpu()  # (num_outputs, num_source_steps)

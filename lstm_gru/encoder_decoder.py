@@ -103,6 +103,17 @@ def _make_rnn(cell, input_size, num_hiddens, num_layers, dropout, bidirectional=
     )
 
 
+def _check_same_cell(hidden, cell: str) -> None:
+    """The encoder's final state must be what a decoder with ``cell`` carries: a tuple (h, c)
+    for "lstm", one tensor for "gru"."""
+    if (cell == "lstm") != isinstance(hidden, tuple):
+        kind = "a tuple (h, c)" if isinstance(hidden, tuple) else "one tensor"
+        raise ValueError(
+            f"the encoder's state is {kind}, but this decoder's cell is {cell!r}: "
+            "use the same cell in encoder and decoder"
+        )
+
+
 def _check_ids(X, name: str, vocab_size: int) -> torch.Tensor:
     check_tensor(X, name, ndim=2, floating=False, nonempty_dim=1)
     return check_token_ids(X, name, vocab_size)
@@ -201,12 +212,7 @@ class Seq2SeqDecoder(Decoder):
     def init_state(self, enc_outputs, *args):
         _, hidden = enc_outputs
         want = (self.rnn.num_layers, self.rnn.hidden_size)
-        if (self.cell == "lstm") != isinstance(hidden, tuple):
-            kind = "a tuple (h, c)" if isinstance(hidden, tuple) else "one tensor"
-            raise ValueError(
-                f"the encoder's state is {kind}, but this decoder's cell is {self.cell!r}: "
-                "use the same cell in encoder and decoder"
-            )
+        _check_same_cell(hidden, self.cell)
         h = hidden[0] if isinstance(hidden, tuple) else hidden  # (num_layers, batch, hiddens)
         if h.dim() != 3 or (h.shape[0], h.shape[-1]) != want:
             raise ValueError(

@@ -108,6 +108,11 @@ def lm_loss(model: nn.Module, batch) -> tuple[torch.Tensor, int]:
     """
     X, Y = batch
     logits, _ = model(X)  # (batch_size, num_steps, vocab_size)
+    return _per_token(logits, Y)
+
+
+def _per_token(logits: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """(mean cross-entropy of logits (batch, steps, vocab) against Y (batch, steps), tokens)."""
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
     return loss, Y.numel()
 
@@ -145,8 +150,7 @@ class CarriedStateLoss:
         X, Y = batch  # each (batch_size, num_steps)
         logits, state = model(X, self.state)  # (batch_size, num_steps, vocab_size)
         self.state = detach_state(state)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
-        return loss, Y.numel()
+        return _per_token(logits, Y)
 
 
 def _reset(loss_fn: Callable) -> None:

@@ -215,7 +215,10 @@ def main(argv: list[str]) -> None:
         test_chars=len(parts[2]),
         budget_seconds=args.seconds,
     )
-    run = lambda recipe: run_recipe(recipe, *parts, len(vocab), args.seconds, device, args.seed)  # noqa: E731
+
+    def run(recipe: dict) -> dict:
+        return run_recipe(recipe, *parts, len(vocab), args.seconds, device, args.seed)
+
     results = {"d2l": run(D2L), "ours": run(OURS)}
     d2l, ours = results["d2l"], results["ours"]
     emit(

@@ -18,38 +18,16 @@ def lstm_step_reference(x, h, c, W_x, W_h, b):
     return h, c
 
 
-def _gates(x, h, W_x, W_h, b):
-    return (x @ W_x + h @ W_h + b).chunk(4, dim=1)
-
-
-def _swapped_input_forget(x, h, c, W_x, W_h, b):
-    i, f, g, o = _gates(x, h, W_x, W_h, b)
-    c = torch.sigmoid(i) * c + torch.sigmoid(f) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _sigmoid_candidate(x, h, c, W_x, W_h, b):
-    i, f, g, o = _gates(x, h, W_x, W_h, b)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.sigmoid(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _no_tanh_on_cell(x, h, c, W_x, W_h, b):
-    i, f, g, o = _gates(x, h, W_x, W_h, b)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * c, c
-
-
-def _order_ifog(x, h, c, W_x, W_h, b):
-    i, f, o, g = _gates(x, h, W_x, W_h, b)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _old_cell_dropped(x, h, c, W_x, W_h, b):
-    i, f, g, o = _gates(x, h, W_x, W_h, b)
-    c = torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
+def _variant(
+    x, h, c, W_x, W_h, b, *, order="ifgo", swap_input_forget=False, candidate=torch.tanh,
+    keep_old=True, squash_cell=True,
+):  # fmt: skip
+    """``lstm_step`` with one typical mistake switched on (the defaults are the right step)."""
+    gates = dict(zip(order, (x @ W_x + h @ W_h + b).chunk(4, dim=1), strict=True))
+    i, f = (gates["f"], gates["i"]) if swap_input_forget else (gates["i"], gates["f"])
+    written = torch.sigmoid(i) * candidate(gates["g"])
+    c = torch.sigmoid(f) * c + written if keep_old else written
+    return torch.sigmoid(gates["o"]) * (torch.tanh(c) if squash_cell else c), c
 
 
 def _cases() -> list[Case]:
@@ -99,12 +77,16 @@ lstm_step = CodeExercise(
         "h is the output gate times tanh of the NEW cell.",
     ),
     mistakes={
-        "swapping the input and forget gates": _swapped_input_forget,
-        "a sigmoid on the candidate instead of tanh": _sigmoid_candidate,
-        "h = o * c (tanh of the cell left out)": _no_tanh_on_cell,
+        "swapping the input and forget gates": lambda *a: _variant(*a, swap_input_forget=True),
+        "a sigmoid on the candidate instead of tanh": lambda *a: _variant(
+            *a, candidate=torch.sigmoid
+        ),
+        "h = o * c (tanh of the cell left out)": lambda *a: _variant(*a, squash_cell=False),
         "reading the gates in the order input, forget, output, candidate (nn.LSTM stores "
-        "input, forget, candidate, output)": _order_ifog,
-        "dropping the old cell (c = i * candidate, no f * c)": _old_cell_dropped,
+        "input, forget, candidate, output)": lambda *a: _variant(*a, order="ifog"),
+        "dropping the old cell (c = i * candidate, no f * c)": lambda *a: _variant(
+            *a, keep_old=False
+        ),
     },
 )
 

@@ -2,6 +2,8 @@
 
 import torch
 
+from lstm_gru.exercises.ch02 import lstm_num_params_reference
+from lstm_gru.exercises.ch03 import gru_num_params_reference
 from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
 
 __all__ = ["equal_params_hidden", "mingru_step", "param_ratio"]
@@ -9,17 +11,12 @@ __all__ = ["equal_params_hidden", "mingru_step", "param_ratio"]
 NUM_INPUTS, LSTM_HIDDENS = 64, 128
 
 
-def lstm_params(num_inputs: int, num_hiddens: int) -> int:
-    """Parameters of nn.LSTM(num_inputs, num_hiddens): 4 blocks of W_ih, W_hh, b_ih, b_hh."""
-    return 4 * (num_hiddens * num_inputs + num_hiddens * num_hiddens + 2 * num_hiddens)
-
-
 def gru_params(num_inputs: int, num_hiddens: int) -> int:
-    """Parameters of nn.GRU(num_inputs, num_hiddens): 3 blocks of W_ih, W_hh, b_ih, b_hh."""
-    return 3 * (num_hiddens * num_inputs + num_hiddens * num_hiddens + 2 * num_hiddens)
+    """Parameters of nn.GRU(num_inputs, num_hiddens) (chapter 03's exercise, one layer)."""
+    return gru_num_params_reference(num_inputs, num_hiddens, 1)
 
 
-TARGET = lstm_params(NUM_INPUTS, LSTM_HIDDENS)
+TARGET = lstm_num_params_reference(NUM_INPUTS, LSTM_HIDDENS)  # chapter 02's exercise
 REFERENCE = min(range(1, 1000), key=lambda h: abs(gru_params(NUM_INPUTS, h) - TARGET))
 
 

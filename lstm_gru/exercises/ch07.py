@@ -17,28 +17,28 @@ def masked_loss_reference(logits, targets, valid_len):
     return (losses * real).sum() / real.sum()
 
 
-def _token_losses(logits, targets):
-    return F.cross_entropy(logits.permute(0, 2, 1), targets, reduction="none")
+def _masked(logits, targets, valid_len, extra=0):
+    """(token losses with padding zeroed, real-token mask), each (batch_size, num_steps);
+    ``extra`` counts that many padded steps as real too."""
+    real = torch.arange(targets.shape[1])[None, :] < valid_len[:, None] + extra
+    return F.cross_entropy(logits.permute(0, 2, 1), targets, reduction="none") * real, real
 
 
 def _mean_over_padding_too(logits, targets, valid_len):
-    real = torch.arange(targets.shape[1])[None, :] < valid_len[:, None]
-    return (_token_losses(logits, targets) * real).mean()  # d2l's MaskedSoftmaxCELoss, averaged
+    return _masked(logits, targets, valid_len)[0].mean()  # d2l's MaskedSoftmaxCELoss, averaged
 
 
 def _mean_of_sequence_means(logits, targets, valid_len):
-    real = torch.arange(targets.shape[1])[None, :] < valid_len[:, None]
-    return ((_token_losses(logits, targets) * real).sum(1) / valid_len).mean()
+    return (_masked(logits, targets, valid_len)[0].sum(1) / valid_len).mean()
 
 
 def _one_too_many(logits, targets, valid_len):
-    real = torch.arange(targets.shape[1])[None, :] <= valid_len[:, None]
-    return (_token_losses(logits, targets) * real).sum() / real.sum()
+    losses, real = _masked(logits, targets, valid_len, extra=1)
+    return losses.sum() / real.sum()
 
 
 def _summed(logits, targets, valid_len):
-    real = torch.arange(targets.shape[1])[None, :] < valid_len[:, None]
-    return (_token_losses(logits, targets) * real).sum()
+    return _masked(logits, targets, valid_len)[0].sum()
 
 
 def _loss_cases() -> list[Case]:
