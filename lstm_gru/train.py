@@ -108,11 +108,6 @@ def lm_loss(model: nn.Module, batch) -> tuple[torch.Tensor, int]:
     """
     X, Y = batch
     logits, _ = model(X)  # (batch_size, num_steps, vocab_size)
-    return _per_token(logits, Y)
-
-
-def _per_token(logits: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """(mean cross-entropy of logits (batch, steps, vocab) against Y (batch, steps), tokens)."""
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
     return loss, Y.numel()
 
@@ -137,6 +132,7 @@ class CarriedStateLoss:
     must be sequential (``char_batches``: row b of one batch continues row b of the last).
     ``reset()`` forgets the state; ``fit`` and ``evaluate`` call it at the start of every
     epoch or evaluation, so the first batch starts from zeros. ``.state`` is the carried state.
+    (``__call__`` writes the loss out rather than sharing ``lm_loss``'s: chapter 05 prints it.)
     """
 
     def __init__(self):
@@ -150,7 +146,8 @@ class CarriedStateLoss:
         X, Y = batch  # each (batch_size, num_steps)
         logits, state = model(X, self.state)  # (batch_size, num_steps, vocab_size)
         self.state = detach_state(state)
-        return _per_token(logits, Y)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        return loss, Y.numel()
 
 
 def _reset(loss_fn: Callable) -> None:
