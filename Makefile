@@ -13,7 +13,7 @@ LAB_ARGS ?=
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 600
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup lab test test-gpu notebooks lint format html slides student bench clean
+.PHONY: setup lab test test-gpu notebooks lint format html slides student diagrams bench clean
 
 setup: $(STAMP)
 
@@ -79,6 +79,10 @@ html: $(STAMP)
 # For students: the course with every exercise's model answer removed, in build/student/.
 student: $(STAMP)
 	$(BIN)/python tools/student.py build/student $(NOTEBOOKS)
+
+# The diagrams in img/ (plain, byte-stable SVG); tests/test_diagrams.py checks they are current.
+diagrams: $(STAMP)
+	$(BIN)/python -m tools.diagrams
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

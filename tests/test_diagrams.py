@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lstm_gru import diagrams
-from lstm_gru.diagrams import DIAGRAMS, IMG_DIR, Diagram, main, write_all
+from tools import diagrams
+from tools.diagrams import DIAGRAMS, IMG_DIR, Diagram, main, write_all
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -85,7 +85,7 @@ def test_committed_files_match_the_code(written):
     assert sorted(written) == sorted(DIAGRAMS)
     for name, data in written.items():
         committed = (IMG_DIR / name).read_bytes()
-        assert committed == data, f"img/{name} is stale: run `python -m lstm_gru.diagrams`"
+        assert committed == data, f"img/{name} is stale: run `python -m tools.diagrams`"
 
 
 def test_write_all_is_deterministic(tmp_path, written):
