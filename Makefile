@@ -71,10 +71,10 @@ notebooks: $(STAMP)
 # chapter, from the stored outputs, with no network: reveal.js and MathJax are copied from
 # installed packages next to the pages. Open build/slides/index.html or build/html/index.html.
 slides: $(STAMP)
-	$(BIN)/python -m lstm_gru.publish slides build/slides $(NOTEBOOKS)
+	$(BIN)/python -m tools.publish slides build/slides $(NOTEBOOKS)
 
 html: $(STAMP)
-	$(BIN)/python -m lstm_gru.publish html build/html $(NOTEBOOKS)
+	$(BIN)/python -m tools.publish html build/html $(NOTEBOOKS)
 
 # For students: the course with every exercise's model answer removed, in build/student/.
 student: $(STAMP)

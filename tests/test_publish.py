@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lstm_gru import publish
+from tools import publish
 from tests.lab_server import ROOT
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,7 +1,7 @@
 """Publish the chapters as reveal.js slides and as a static HTML handout, both fully offline.
 
-``python -m lstm_gru.publish slides build/slides notebooks/*.ipynb`` (what ``make slides`` runs)
-and ``python -m lstm_gru.publish html build/html notebooks/*.ipynb`` (``make html``) convert each
+``python -m tools.publish slides build/slides notebooks/*.ipynb`` (what ``make slides`` runs)
+and ``python -m tools.publish html build/html notebooks/*.ipynb`` (``make html``) convert each
 notebook with nbconvert's ``SlidesExporter`` / ``HTMLExporter`` (the exporters behind
 ``jupyter nbconvert --to slides`` / ``--to html``) and write an ``index.html`` linking them.
 
@@ -18,11 +18,24 @@ files next to it:
   final value, a widget's own text, or a note), and the static figure every chapter places next
   to its widgets carries the lesson.
 
-Slide boundaries come from each cell's ``metadata.slideshow.slide_type``.
+Slides are a lecture, not the notebook's pages (:func:`lecture_notebook`):
+
+- boundaries come from each cell's ``metadata.slideshow.slide_type`` (slide, subslide, fragment,
+  skip, notes: JupyterLab's *Property Inspector ▸ Slide Type*); set-up and plumbing cells are
+  *Skip*, claim checks are *Fragments*;
+- a markdown cell shows only its headings, display equations, images and tables (tables reveal
+  as fragments); its prose becomes the slide's speaker notes, so a notebook reader still reads
+  it where it was;
+- a code cell shows only its outputs, unless its ``metadata.slides.input`` is true;
+- ``metadata.slides.show`` replaces what a cell shows (the one key line of a long cell);
+  ``ask`` and ``answer`` add the question for the room and the expected answer to the notes;
+  ``deck: 2`` on a cell starts a second deck, ``<name>-2.slides.html``, for a chapter too long
+  for one lecture.
 """
 
 import argparse
 import base64
+import copy
 import html
 import importlib.util
 import mimetypes
@@ -70,7 +83,12 @@ MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageF
 {%- block html_head_css -%}
 <style type="text/css">
 .reveal .jp-RenderedMarkdown img {  /* a diagram fits one slide, beside its heading */
-  max-height: 560px;
+  max-height: 420px;
+  max-width: 100%;
+  width: auto;
+}
+.reveal .jp-OutputArea-output img {  /* a figure fits one slide, beside a heading */
+  max-height: 520px;
   max-width: 100%;
   width: auto;
 }
@@ -89,17 +107,6 @@ TEMPLATES = {
 <script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
 <script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
 <script>
-// A slide taller than the screen scrolls instead of running off its bottom edge.
-function scrollTallSlides() {
-  if (!{{ resources.reveal.scroll | json_dumps }}) return;
-  var limit = Reveal.getConfig().height;  // in the slide's own (unscaled) pixels
-  document.querySelectorAll(".reveal .slides section.present > section").forEach(function (s) {
-    if (s.scrollHeight > limit) {
-      s.style.height = limit + "px";
-      s.style.overflowY = "auto";
-    }
-  });
-}
 // MathJax lays out formulas on hidden slides badly: lay them out again once shown.
 function rerenderMath() {
   if (window.MathJax && MathJax.Hub) {
@@ -116,12 +123,8 @@ Reveal.initialize({
   height: {{ resources.reveal.height or 700 }},
   plugins: [RevealNotes],
 }).then(function () {
-  scrollTallSlides();
   rerenderMath();
-  Reveal.on("slidechanged", function () {
-    scrollTallSlides();
-    rerenderMath();
-  });
+  Reveal.on("slidechanged", rerenderMath);
 });
 </script>
 {%- endblock footer_js -%}
@@ -261,6 +264,123 @@ def static_widget_outputs(nb) -> int:
     return count
 
 
+SLIDE_STARTS = ("slide", "subslide")
+
+
+def _blocks(markdown: str) -> list[str]:
+    """``markdown`` split into blocks at blank lines, keeping fenced code and ``$$`` equations
+    whole and putting each heading line in a block of its own."""
+    blocks, current, fenced, in_math = [], [], False, False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if not fenced and not in_math and (not stripped or stripped.startswith("#")):
+            if current:
+                blocks.append("\n".join(current))
+            current = []
+            if stripped:
+                blocks.append(line)
+            continue
+        current.append(line)
+        if stripped.startswith("```"):
+            fenced = not fenced
+        elif not fenced and stripped.count("$$") % 2:
+            in_math = not in_math
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def _kind(block: str) -> str:
+    """heading, math, image, table or prose."""
+    lines = block.strip().splitlines()
+    if lines[0].startswith("#"):
+        return "heading"
+    if all(line.lstrip().startswith("|") for line in lines):
+        return "table"
+    if lines[0].lstrip().startswith(("$$", "\\begin")):
+        return "math"
+    if lines[0].lstrip().startswith(("![", "<img")) and len(lines) == 1:
+        return "image"
+    return "prose"
+
+
+def _cell(cell_type: str, source: str, slide_type: str) -> nbformat.NotebookNode:
+    make = nbformat.v4.new_markdown_cell if cell_type == "markdown" else nbformat.v4.new_code_cell
+    cell = make(source)
+    cell.metadata.slideshow = {"slide_type": slide_type}
+    return cell
+
+
+def _per_part(meta: dict, key: str, parts: int) -> list:
+    """``meta[key]`` as one value per part of a cell: a list as it is, else the value on the
+    first part only."""
+    value = meta.get(key)
+    if isinstance(value, list):
+        if len(value) != parts:
+            raise ValueError(f"slides.{key} must have {parts} items, like slides.show, got {value}")
+        return value
+    return [value] + [None] * (parts - 1)
+
+
+def lecture_notebook(nb) -> list:
+    """The slides' version of ``nb``: a list of decks (notebooks), usually one.
+
+    Each markdown cell shows its headings, equations and images, then its tables as fragments;
+    its prose joins the speaker notes of its slide, followed by the cell metadata's ``ask`` and
+    ``answer``. Code cells show their outputs only, unless ``slides.input`` is true.
+    ``slides.show`` replaces what a cell shows; a list of them (markdown cells only) shows the
+    items on consecutive slides, with ``ask`` and ``answer`` lists of the same length. Cells
+    marked Skip stay out; ``slides.deck`` on a cell that opens a slide starts a new deck there.
+    """
+    decks, cells, notes = [], [], None
+    for cell in nb.cells:
+        meta = cell.metadata.get("slides", {})
+        slide_type = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if slide_type == "skip":
+            continue
+        if meta.get("deck") and cells:
+            decks.append(cells)
+            cells, notes = [], None
+        shows = meta.get("show")
+        shows = shows if isinstance(shows, list) else [shows]
+        if cell.cell_type != "markdown" and len(shows) > 1:
+            raise ValueError("slides.show may be a list in markdown cells only")
+        asks, answers = (_per_part(meta, key, len(shows)) for key in ("ask", "answer"))
+        blocks = _blocks(cell.source) if cell.cell_type == "markdown" else []
+        said = [block for block in blocks if _kind(block) == "prose"]
+        for part, show in enumerate(shows):
+            part_type = slide_type if part == 0 else "subslide"
+            opens = part_type in SLIDE_STARTS or notes is None
+            if opens:
+                notes = _cell("markdown", "", "notes")
+            if cell.cell_type == "markdown":
+                shown = (
+                    [b for b in blocks if _kind(b) != "prose"] if show is None else _blocks(show)
+                )
+                tables = [b for b in shown if _kind(b) == "table"]
+                rest = [b for b in shown if _kind(b) != "table"]
+                if rest or part_type in SLIDE_STARTS:
+                    cells.append(_cell("markdown", "\n\n".join(rest), part_type))
+                if opens:
+                    cells.append(notes)
+                cells += [_cell("markdown", table, "fragment") for table in tables]
+            else:
+                code = copy.deepcopy(cell)
+                if show is not None:
+                    code.source = show
+                elif not meta.get("input"):
+                    code.metadata.transient = {"remove_source": True}
+                cells += [code, notes] if opens else [code]
+            lines = said if part == 0 else []
+            lines += [f"**Ask the room:** {asks[part]}"] if asks[part] else []
+            lines += [f"**Expected answer:** {answers[part]}"] if answers[part] else []
+            notes.source = "\n\n".join(filter(None, [notes.source, *lines]))
+    decks.append(cells)
+    return [
+        nbformat.v4.new_notebook(cells=deck, metadata=copy.deepcopy(nb.metadata)) for deck in decks
+    ]
+
+
 def _exporter(kind: str):
     loader = jinja2.DictLoader(TEMPLATES)
     common = dict(extra_loaders=[loader], mathjax_url=MATHJAX_URL, embed_images=True)
@@ -269,7 +389,6 @@ def _exporter(kind: str):
             template_file=SLIDES_TEMPLATE,
             reveal_url_prefix=REVEAL_DIR,
             reveal_theme="white",  # the default theme ("simple") loads Google Fonts
-            reveal_scroll=True,  # long cells scroll instead of being cut off
             reveal_width="1280",  # 16:9, as projectors are; 100-character code lines fit
             reveal_height="720",
             reveal_number="c/t",  # "slide 7/23" in a corner, to find one's place
@@ -317,11 +436,14 @@ def _build(kind: str, notebooks, out_dir) -> list[Path]:
         strip_test_markers(nb)
         embed_markdown_images(nb, path.parent)
         relink_notebooks(nb, names, exporter.file_extension)
-        resources = {"metadata": {"name": path.stem, "path": str(path.parent)}}
-        body, _ = exporter.from_notebook_node(nb, resources=resources)
-        page = out_dir / f"{path.stem}{exporter.file_extension}"
-        page.write_text(body, encoding="utf-8")
-        pages.append(page)
+        decks = lecture_notebook(nb) if kind == "slides" else [nb]
+        for number, deck in enumerate(decks, start=1):
+            name = path.stem if number == 1 else f"{path.stem}-{number}"
+            resources = {"metadata": {"name": name, "path": str(path.parent)}}
+            body, _ = exporter.from_notebook_node(deck, resources=resources)
+            page = out_dir / f"{name}{exporter.file_extension}"
+            page.write_text(body, encoding="utf-8")
+            pages.append(page)
     _copy_tree(mathjax_source(), out_dir / "mathjax")
     if kind == "slides":
         _copy_tree(reveal_source(), out_dir / REVEAL_DIR)
@@ -347,7 +469,7 @@ def build_html(notebooks, out_dir) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m lstm_gru.publish", description=__doc__.split("\n")[0]
+        prog="python -m tools.publish", description=__doc__.split("\n")[0]
     )
     parser.add_argument("kind", choices=["slides", "html"], help="reveal.js slides or static HTML")
     parser.add_argument("out_dir", type=Path, help="folder to write (created if missing)")
