@@ -1,6 +1,6 @@
 """Slides and the static HTML handout (`make slides`, `make html`): built offline, complete.
 
-Every notebook in notebooks/ is converted once per module (the same `lstm_gru.publish` calls the
+Every notebook in notebooks/ is converted once per module (the same `tools.publish` calls the
 Makefile makes), then each page is checked: it loads nothing from the network, every figure and
 diagram is embedded, widgets show text instead of nothing. The browser tests open the pages in
 headless Chromium with every non-file request blocked and check that reveal.js starts.
@@ -16,10 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools import publish
 from tests.lab_server import ROOT
+from tools import publish, slide_report
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = slide_report.CHROMIUM
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NAMES = [path.stem for path in NOTEBOOKS]
 IMAGE_MIMES = ("image/png", "image/jpeg")
@@ -190,6 +190,104 @@ def test_static_widget_outputs_progress_bar_repr_and_own_text():
     ]
 
 
+def slide_cell(kind: str, source: str, slide_type: str = "-", **slides) -> nbformat.NotebookNode:
+    make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+    cell = make(source)
+    cell.metadata.slideshow = {"slide_type": slide_type}
+    if slides:
+        cell.metadata.slides = slides
+    return cell
+
+
+def shown(deck) -> list[tuple]:
+    """(slide type, text) per cell of a deck; code cells whose input is hidden read "<outputs>"."""
+    return [
+        (
+            cell.metadata.slideshow["slide_type"],
+            "<outputs>" if cell.metadata.get("transient", {}).get("remove_source") else cell.source,
+        )
+        for cell in deck.cells
+    ]
+
+
+def test_lecture_shows_equations_figures_tables_and_moves_prose_to_notes():
+    markdown = (
+        "## 1. The GRU\n"
+        "At step $t$ the GRU reads the input.\n\n"
+        "$$\n\\mathbf{r}_t = \\sigma(x)\n\n\\mathbf{z}_t = \\sigma(y)\n$$\n\n"
+        "![GRU](../img/gru.svg)\n\n"
+        "| gate | keeps |\n| --- | --- |\n| z | h |\n\n"
+        "```python\nh = z * h\n\nh = h + 1\n```"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        slide_cell("markdown", markdown, "slide", ask="What does z = 1 do?", answer="It keeps h."),
+        slide_cell("code", "import torch", "skip"),
+        slide_cell("code", "print(1)"),
+        slide_cell("code", "claim('holds')", "fragment"),
+        slide_cell("code", "x = 2\nprint(x)", input=True),
+    ]
+    (deck,) = publish.lecture_notebook(nb)
+    assert shown(deck) == [
+        (
+            "slide",
+            "## 1. The GRU\n\n$$\n\\mathbf{r}_t = \\sigma(x)\n\n\\mathbf{z}_t = \\sigma(y)\n$$"
+            "\n\n![GRU](../img/gru.svg)",
+        ),
+        (
+            "notes",
+            "At step $t$ the GRU reads the input.\n\n```python\nh = z * h\n\nh = h + 1\n```"
+            "\n\n**Ask the room:** What does z = 1 do?\n\n**Expected answer:** It keeps h.",
+        ),
+        ("fragment", "| gate | keeps |\n| --- | --- |\n| z | h |"),
+        ("-", "<outputs>"),
+        ("fragment", "<outputs>"),
+        ("-", "x = 2\nprint(x)"),
+    ]
+    assert nb.cells[2].source == "print(1)"  # the notebook itself is left as it was
+
+
+def test_lecture_show_replaces_a_cell_and_a_list_splits_it_over_slides():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        slide_cell(
+            "markdown",
+            "## Gates\nTwo gates.\n\n$$a$$\n\n![cell](cell.svg)",
+            "slide",
+            show=["## Gates\n\n$$a$$", "## The cell\n\n![cell](cell.svg)"],
+            ask=["Which gate?", "Where is h?"],
+            answer=["The reset gate.", "On top."],
+        ),
+        slide_cell("code", "long()\nkey_line()", show="key_line()"),
+        slide_cell("markdown", "## Part two\nMore.", "slide", deck=2, ask="Q", answer="A"),
+    ]
+    first, second = publish.lecture_notebook(nb)
+    assert shown(first) == [
+        ("slide", "## Gates\n\n$$a$$"),
+        (
+            "notes",
+            "Two gates.\n\n**Ask the room:** Which gate?\n\n**Expected answer:** The reset gate.",
+        ),
+        ("subslide", "## The cell\n\n![cell](cell.svg)"),
+        ("notes", "**Ask the room:** Where is h?\n\n**Expected answer:** On top."),
+        ("-", "key_line()"),
+    ]
+    assert shown(second) == [
+        ("slide", "## Part two"),
+        ("notes", "More.\n\n**Ask the room:** Q\n\n**Expected answer:** A"),
+    ]
+
+
+def test_lecture_rejects_questions_that_do_not_match_the_slides():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [slide_cell("markdown", "## A", "slide", show=["## A", "## B"], ask=["Q"])]
+    with pytest.raises(ValueError, match=r"slides\.ask must have 2 items, like slides\.show"):
+        publish.lecture_notebook(nb)
+    nb.cells = [slide_cell("code", "x", show=["a", "b"])]
+    with pytest.raises(ValueError, match="markdown cells only"):
+        publish.lecture_notebook(nb)
+
+
 def test_build_rejects_bad_notebook_lists(tmp_path):
     with pytest.raises(ValueError, match="at least one"):
         publish.build_html([], tmp_path)
@@ -210,15 +308,26 @@ def test_slides_reference_only_local_files(slides, name):
         assert (slides / url.split("?")[0]).is_file(), url
 
 
+def decks(slides: Path, name: str) -> list[Path]:
+    """The chapter's decks: ``<name>.slides.html``, then ``<name>-2.slides.html`` if split."""
+    return [slides / f"{name}.slides.html", *sorted(slides.glob(f"{name}-*.slides.html"))]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_slides_follow_the_slide_metadata(slides, name):
-    nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
-    kinds = [c["metadata"].get("slideshow", {}).get("slide_type") for c in nb["cells"]]
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    lecture = publish.lecture_notebook(nb)
+    kinds = [c.metadata.slideshow["slide_type"] for deck in lecture for c in deck.cells]
     starts = sum(kind in ("slide", "subslide") for kind in kinds)
-    text = (slides / f"{name}.slides.html").read_text(encoding="utf-8")
+    text = "".join(page.read_text(encoding="utf-8") for page in decks(slides, name))
     # nbconvert opens one <section> per slide and one more per slide or subslide
     assert text.count("<section") == starts + kinds.count("slide")
+    assert text.count('<aside class="notes">') == kinds.count("notes")
     assert starts >= 2, "a chapter's slides need slide/subslide metadata on its cells"
+    setup = [c for c in nb.cells if c.cell_type == "code" and not c.outputs]
+    assert all(c.metadata.get("slideshow", {}).get("slide_type") == "skip" for c in setup), (
+        "set-up cells (code without output) are Skip on the slides"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -309,6 +418,19 @@ def test_slides_start_offline_in_chromium(slides, browser, name):
         assert page.errors == []
     finally:
         page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", NAMES)
+def test_every_slide_fits_the_screen_and_has_notes_for_the_room(slides, browser, name):
+    """At 1280×720 with every fragment shown, no slide scrolls more than a little, and each
+    slide's speaker notes ask the room a question and give the expected answer."""
+    found = []
+    for page in decks(slides, name):
+        rows = slide_report.measure(browser, page)
+        assert len(rows) >= 3, f"{page.name}: {len(rows)} slides"
+        found += [f"{page.name}: {problem}" for problem in slide_report.problems(rows)]
+    assert found == []
 
 
 @pytest.mark.browser
