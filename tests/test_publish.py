@@ -252,14 +252,20 @@ def test_lecture_show_replaces_a_cell_and_a_list_splits_it_over_slides():
     nb.cells = [
         slide_cell(
             "markdown",
-            "## Gates\nTwo gates.\n\n$$a$$\n\n![cell](cell.svg)",
+            "## Gates\nTwo gates.\n\n$$a$$\n\n![cell](cell.svg)\n\nThe cell.\n\nIts state.",
             "slide",
             show=["## Gates\n\n$$a$$", "## The cell\n\n![cell](cell.svg)"],
             ask=["Which gate?", "Where is h?"],
             answer=["The reset gate.", "On top."],
+            say=[1, 1],
         ),
         slide_cell("code", "long()\nkey_line()", show="key_line()"),
+        slide_cell("code", "train()", outputs=[1]),
         slide_cell("markdown", "## Part two\nMore.", "slide", deck=2, ask="Q", answer="A"),
+    ]
+    nb.cells[2].outputs = [
+        nbformat.v4.new_output("stream", text="epochs: 100%\n"),
+        nbformat.v4.new_output("stream", text="result\n"),
     ]
     first, second = publish.lecture_notebook(nb)
     assert shown(first) == [
@@ -269,9 +275,14 @@ def test_lecture_show_replaces_a_cell_and_a_list_splits_it_over_slides():
             "Two gates.\n\n**Ask the room:** Which gate?\n\n**Expected answer:** The reset gate.",
         ),
         ("subslide", "## The cell\n\n![cell](cell.svg)"),
-        ("notes", "**Ask the room:** Where is h?\n\n**Expected answer:** On top."),
+        (
+            "notes",
+            "The cell.\n\nIts state.\n\n**Ask the room:** Where is h?\n\n**Expected answer:** On top.",
+        ),
         ("-", "key_line()"),
+        ("-", "<outputs>"),
     ]
+    assert [o.text for o in first.cells[-1].outputs] == ["result\n"]  # the progress bar stays out
     assert shown(second) == [
         ("slide", "## Part two"),
         ("notes", "More.\n\n**Ask the room:** Q\n\n**Expected answer:** A"),

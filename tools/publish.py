@@ -26,7 +26,8 @@ Slides are a lecture, not the notebook's pages (:func:`lecture_notebook`):
 - a markdown cell shows only its headings, display equations, images and tables (tables reveal
   as fragments); its prose becomes the slide's speaker notes, so a notebook reader still reads
   it where it was;
-- a code cell shows only its outputs, unless its ``metadata.slides.input`` is true;
+- a code cell shows only its outputs (``metadata.slides.outputs``: which ones), unless its
+  ``metadata.slides.input`` is true;
 - ``metadata.slides.show`` replaces what a cell shows (the one key line of a long cell);
   ``ask`` and ``answer`` add the question for the room and the expected answer to the notes;
   ``deck: 2`` on a cell starts a second deck, ``<name>-2.slides.html``, for a chapter too long
@@ -327,9 +328,11 @@ def lecture_notebook(nb) -> list:
 
     Each markdown cell shows its headings, equations and images, then its tables as fragments;
     its prose joins the speaker notes of its slide, followed by the cell metadata's ``ask`` and
-    ``answer``. Code cells show their outputs only, unless ``slides.input`` is true.
-    ``slides.show`` replaces what a cell shows; a list of them (markdown cells only) shows the
-    items on consecutive slides, with ``ask`` and ``answer`` lists of the same length. Cells
+    ``answer``. Code cells show their outputs only (``slides.outputs``: the indices of those
+    to show), unless ``slides.input`` is true. ``slides.show`` replaces what a cell shows; a list
+    of them (markdown cells only) shows the items on consecutive slides, with ``ask`` and
+    ``answer`` lists of the same length, and ``slides.say`` the number of prose paragraphs that
+    go to each slide's notes (the rest to the last; default: all to the first). Cells
     marked Skip stay out; ``slides.deck`` on a cell that opens a slide starts a new deck there.
     """
     decks, cells, notes = [], [], None
@@ -347,7 +350,10 @@ def lecture_notebook(nb) -> list:
             raise ValueError("slides.show may be a list in markdown cells only")
         asks, answers = (_per_part(meta, key, len(shows)) for key in ("ask", "answer"))
         blocks = _blocks(cell.source) if cell.cell_type == "markdown" else []
-        said = [block for block in blocks if _kind(block) == "prose"]
+        prose = [block for block in blocks if _kind(block) == "prose"]
+        counts = meta.get("say") or [len(prose)]  # paragraphs of notes per part, in order
+        said = [prose[sum(counts[:i]) : sum(counts[: i + 1])] for i in range(len(shows))]
+        said[-1] += prose[sum(counts[: len(shows)]) :]
         for part, show in enumerate(shows):
             part_type = slide_type if part == 0 else "subslide"
             opens = part_type in SLIDE_STARTS or notes is None
@@ -370,8 +376,10 @@ def lecture_notebook(nb) -> list:
                     code.source = show
                 elif not meta.get("input"):
                     code.metadata.transient = {"remove_source": True}
+                if "outputs" in meta:
+                    code.outputs = [code.outputs[i] for i in meta["outputs"]]
                 cells += [code, notes] if opens else [code]
-            lines = said if part == 0 else []
+            lines = said[part]
             lines += [f"**Ask the room:** {asks[part]}"] if asks[part] else []
             lines += [f"**Expected answer:** {answers[part]}"] if answers[part] else []
             notes.source = "\n\n".join(filter(None, [notes.source, *lines]))
