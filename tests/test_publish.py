@@ -117,8 +117,10 @@ def test_embed_markdown_images_inlines_local_files_only(tmp_path):
         ),
         nbformat.v4.new_code_cell("x = '![not markdown](../img/cell.svg)'"),
     ]
-    assert publish.embed_markdown_images(nb, tmp_path / "nb") == 2
+    nb.cells[0].metadata.slides = {"show": ["## Cell", "![cell](../img/cell.svg)"]}
+    assert publish.embed_markdown_images(nb, tmp_path / "nb") == 3
     url = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    assert nb.cells[0].metadata.slides.show == ["## Cell", f"![cell]({url})"]
     assert nb.cells[0].source == (
         f'![cell]({url} "the cell")\n<img src="{url}" width="300">\n'
         "![gone](../img/missing.svg) ![web](https://example.org/x.png)"

@@ -170,7 +170,8 @@ def _data_url(path: Path) -> str | None:
 
 
 def embed_markdown_images(nb, base: Path) -> int:
-    """Replace links to local image files in ``nb``'s markdown cells by data URLs, in place.
+    """Replace links to local image files in ``nb``'s markdown cells (and in what they show on
+    slides, ``metadata.slides.show``) by data URLs, in place.
 
     ``base`` is the notebook's folder (links are relative to it, like ``../img/lstm.svg``, which
     nbconvert's own ``embed_images`` refuses because it leaves that folder). Returns how many
@@ -195,10 +196,17 @@ def embed_markdown_images(nb, base: Path) -> int:
         quote = match.group(2)
         return match.group(0) if url is None else f"{match.group(1)}{quote}{url}{quote}"
 
+    def embed(text: str) -> str:
+        return HTML_IMAGE.sub(html_image, MARKDOWN_IMAGE.sub(markdown_image, text))
+
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            source = MARKDOWN_IMAGE.sub(markdown_image, cell.source)
-            cell.source = HTML_IMAGE.sub(html_image, source)
+            cell.source = embed(cell.source)
+            show = cell.metadata.get("slides", {}).get("show")
+            if show is not None:  # what the cell shows on a slide instead (one text or a list)
+                cell.metadata.slides.show = (
+                    [embed(text) for text in show] if isinstance(show, list) else embed(show)
+                )
     return count
 
 
