@@ -1,14 +1,16 @@
 """Self-checking exercises: references pass, typical mistakes are named, nothing escapes."""
 
 import importlib
+import json
 import math
+import re
 from pathlib import Path
 
 import pytest
 import torch
 
 from lstm_gru.exercises import ch02, ch03, ch04, ch07
-from lstm_gru.exercises.core import CodeExercise, NumberExercise
+from lstm_gru.exercises.core import CodeExercise, NumberExercise, OpenQuestion
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {  # "ch02" -> the chapter module, for every chapter notebook after 00
@@ -19,16 +21,124 @@ CHAPTERS = {  # "ch02" -> the chapter module, for every chapter notebook after 0
 EXERCISES = [getattr(module, name) for module in CHAPTERS.values() for name in module.__all__]
 CODE_EXERCISES = [e for e in EXERCISES if isinstance(e, CodeExercise)]
 NUMBER_EXERCISES = [e for e in EXERCISES if isinstance(e, NumberExercise)]
+OPEN_QUESTIONS = [e for e in EXERCISES if isinstance(e, OpenQuestion)]
 
 
 @pytest.mark.parametrize("chapter", sorted(CHAPTERS))
 def test_every_chapter_has_at_least_three_checkable_exercises(chapter):
     module = CHAPTERS[chapter]
-    assert len(module.__all__) >= 3
-    for name in module.__all__:
+    checkable = [
+        name
+        for name in module.__all__
+        if isinstance(getattr(module, name), (CodeExercise, NumberExercise))
+    ]
+    assert len(checkable) >= 3
+    for name in checkable:
         exercise = getattr(module, name)
         assert exercise.name == f"{chapter}.{name}"
         assert exercise.hints, f"{exercise.name} has no hint"
+    for name in module.__all__:  # everything public is an exercise of one of the three kinds
+        assert isinstance(getattr(module, name), (CodeExercise, NumberExercise, OpenQuestion))
+
+
+def exercises_cell(chapter: str) -> str:
+    """The "## Exercises" markdown cell of the chapter's notebook ("" if it has none)."""
+    (path,) = (ROOT / "notebooks").glob(f"{chapter[2:]}_*.ipynb")
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and text.startswith("## Exercises"):
+            return text
+    return ""
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_open_questions_cover_the_chapters_prose_exercises_in_order(chapter):
+    cell = exercises_cell(chapter)
+    numbered = re.findall(r"(?m)^(\d+)\. ", cell)  # every numbered item of the cell
+    titled = re.findall(r"(?m)^\d+\. \*\*(.+?)\*\*", cell)  # its bold title
+    questions = getattr(CHAPTERS[chapter], "open_questions", ())
+    assert numbered == [str(i) for i in range(1, len(numbered) + 1)]
+    assert len(titled) == len(numbered), "every numbered exercise has a bold title"
+    assert len(questions) == len(numbered)
+    for question, title in zip(questions, titled, strict=True):
+        assert isinstance(question, OpenQuestion)
+        assert title.rstrip(".") == question.title  # "**Half open.**" or "**Which gate matters?**"
+        assert f"**{question.title}" in cell
+
+
+def test_the_four_chapters_with_prose_exercises_have_their_open_questions():
+    counts = {c: len(getattr(m, "open_questions", ())) for c, m in CHAPTERS.items()}
+    assert {c: n for c, n in counts.items() if n} == {"ch01": 5, "ch02": 5, "ch03": 5, "ch07": 5}
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_open_question_is_public_and_listed_once(chapter):
+    module = CHAPTERS[chapter]
+    named = {name: v for name, v in vars(module).items() if isinstance(v, OpenQuestion)}
+    assert set(named) <= set(module.__all__)
+    listed = getattr(module, "open_questions", ())
+    assert sorted(map(id, listed)) == sorted(map(id, named.values()))  # each once, none missing
+    for name in named:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", name)
+
+
+@pytest.mark.parametrize("question", OPEN_QUESTIONS, ids=lambda q: q.title)
+def test_every_open_question_prints_its_title_answer_and_hints(question, capsys):
+    assert 1 <= len(question.hints) <= 2
+    assert question.answer.lstrip("\n") == question.answer == question.answer.rstrip()
+    question.solution()
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == f"Model answer: {question.title}"
+    assert " ".join(question.answer.split()) in " ".join(out.split())  # all of it, refilled
+    prose = [line for line in lines if line and not line.startswith("    ")]
+    assert all(len(line) <= question.width for line in prose)
+    assert 4 <= len([line for line in lines[1:] if line.strip()]) <= 20  # short, not a stub
+    for level in range(1, len(question.hints) + 1):
+        question.hint(level)
+        assert capsys.readouterr().out == (
+            f"Hint {level} of {len(question.hints)}: {question.hints[level - 1]}\n"
+        )
+
+
+def test_open_question_refills_prose_keeps_code_and_gives_hints_in_turn(capsys):
+    question = OpenQuestion(
+        "Demo?",
+        ("first", "second"),
+        """
+        One paragraph written
+        over three short
+        lines.
+
+            keep(this,  as_written)  # code
+        - a list item long enough to wrap
+        - another
+        """,
+    )
+    assert question.answer.startswith("One paragraph written\nover")  # the text, dedented
+    question.width = 24
+    question.solution()
+    assert capsys.readouterr().out.splitlines() == [
+        "Model answer: Demo?",
+        "",
+        "One paragraph written",
+        "over three short lines.",
+        "",
+        "    keep(this,  as_written)  # code",
+        "- a list item long",
+        "  enough to wrap",
+        "- another",
+    ]
+    question.hint()
+    question.hint()
+    question.hint()  # stays at the last
+    assert capsys.readouterr().out.splitlines() == [
+        "Hint 1 of 2: first",
+        "Hint 2 of 2: second",
+        "Hint 2 of 2: second",
+    ]
+    with pytest.raises(ValueError, match=r"level must be in \[1, 2\], got 0"):
+        question.hint(0)
 
 
 @pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda e: e.name)

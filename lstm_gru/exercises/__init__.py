@@ -1,6 +1,11 @@
-"""Exercises that check themselves: ``from lstm_gru.exercises import ch02``, then
-``ch02.lstm_step.check(my_lstm_step)``, ``.hint()``, ``.solution()``, ``.reference``.
+"""Exercises for every chapter: ``from lstm_gru.exercises import ch02``.
 
-One module per chapter (``ch02``, ``ch03``, ``ch04``, ``ch07``); the machinery is in
-``lstm_gru.exercises.core``.
+Checkable exercises: ``ch02.lstm_step.check(my_lstm_step)`` runs your answer against the
+reference and says what differs; ``.hint()`` gives the next hint, ``.solution()`` prints the
+model solution, ``.reference`` is the reference function (or number). Open questions, the
+prose exercises of a chapter's Exercises section (chapters 01, 02, 03 and 07), are
+``OpenQuestion``s listed in order in the module's ``open_questions`` (e.g.
+``ch03.half_open``): ``.hint()``, and ``.solution()`` prints a short model answer.
+
+One module per chapter, ``ch01`` to ``ch08``; the machinery is in ``lstm_gru.exercises.core``.
 """

@@ -1,10 +1,22 @@
-"""Chapter 02 (LSTM): ``lstm_step``, one time step of the LSTM written out."""
+"""Chapter 02 (LSTM): ``lstm_step`` (one time step written out), ``lstm_num_params`` and
+``perplexity_from_logits`` check themselves; the open questions of the chapter's Exercises
+(``peepholes``, ``tie_gates``, ``seeds_and_length``, ``more_units``, ``temperature``; all in
+``open_questions``) have hints and a model answer."""
 
 import torch
 
-from lstm_gru.exercises.core import Case, CodeExercise
+from lstm_gru.exercises.core import Case, CodeExercise, OpenQuestion
 
-__all__ = ["lstm_num_params", "lstm_step", "perplexity_from_logits"]
+__all__ = [
+    "lstm_num_params",
+    "lstm_step",
+    "more_units",
+    "peepholes",
+    "perplexity_from_logits",
+    "seeds_and_length",
+    "temperature",
+    "tie_gates",
+]
 
 
 def lstm_step_reference(x, h, c, W_x, W_h, b):
@@ -165,3 +177,137 @@ perplexity_from_logits = CodeExercise(
         ),
     },
 )
+
+peepholes = OpenQuestion(
+    "Peepholes",
+    (
+        "A peephole is a vector w (num_hiddens,), multiplied element-wise with a cell value and "
+        "added to a gate's pre-activation: no matrix.",
+        "The input and forget gates act before c_t exists; the output gate can act after.",
+    ),
+    """
+    Three new vectors w_ci, w_cf, w_co, each (num_hiddens,): 3 · num_hiddens parameters. The
+    input and forget gates see the old cell c_{t-1}; the output gate is computed after the
+    update and sees the new cell c_t (as in Graves 2013's equations):
+
+        i = torch.sigmoid(x @ W_xi + h @ W_hi + c * w_ci + b_i)  # c is c_{t-1} here
+        f = torch.sigmoid(x @ W_xf + h @ W_hf + c * w_cf + b_f)
+        c = f * c + i * torch.tanh(x @ W_xc + h @ W_hc + b_c)
+        o = torch.sigmoid(x @ W_xo + h @ W_ho + c * w_co + b_o)  # c is c_t now
+        h = o * torch.tanh(c)
+
+    Check: with all three w = 0 it must equal nn.LSTM again (section 2's test). nn.LSTM cannot
+    express peepholes: its gates read only x_t and h_{t-1} through its weight matrices, and
+    h_{t-1} = o ⊙ tanh(c_{t-1}) is not c_{t-1}. You need your own loop (like LSTMScratch),
+    without cuDNN's fused kernel.
+    """,
+)
+
+tie_gates = OpenQuestion(
+    "Tie the gates",
+    (
+        "The input gate has its own block: W_xi (num_inputs, num_hiddens), W_hi (num_hiddens, "
+        "num_hiddens) and its bias (nn.LSTM keeps two bias vectors).",
+        "Write the memory update with i = 1 - f next to chapter 03's h_t = z ⊙ h_{t-1} + "
+        "(1 - z) ⊙ h~_t.",
+    ),
+    """
+    The input gate's whole block goes: h · (d + h) weights and its bias, h in lstm_scratch
+    (one b_i) or 2h in nn.LSTM (bias_ih and bias_hh). For the chapter's nn.LSTM(32, 128):
+    128 · (32 + 128) + 2 · 128 = 20,736 of 82,944 parameters, a quarter, leaving 62,208:
+    exactly nn.GRU(32, 128)'s count (section 5). In lstm_scratch:
+
+        f = torch.sigmoid(x @ W_xf + h @ W_hf + b_f)
+        c = f * c + (1 - f) * c_tilde  # no i, no W_xi, W_hi, b_i
+
+    The memory update is now the GRU's h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h~_t with f in the
+    place of z: keep a fraction, write the rest. It is a convex combination, so a cell that
+    starts in (-1, 1) stays there (c~ is in (-1, 1)), unlike the chapter's cells that reached
+    |c| = 145. Greff et al. (2017) call this the coupled input-forget gate (CIFG). Still
+    unlike the GRU: the output gate, the separate cell, no reset gate.
+    """,
+)
+
+seeds_and_length = OpenQuestion(
+    "Seeds and length",
+    (
+        "Compare bias 0 with bias 1 seed by seed (paired): one seed gives both runs the same "
+        "initial weights and batches.",
+        "The spread of the per-seed gaps measures the noise; trust the mean gap when it is "
+        "several standard errors (sd / sqrt(n)) away from 0.",
+    ),
+    """
+    The chapter's two seeds gave gaps (bias 0 minus bias 1) of +0.04 and -0.14, and 0.23
+    between seeds at the same bias. Collect one gap per seed:
+
+        gaps = torch.tensor([bias_ppl[0.0, s] - bias_ppl[1.0, s] for s in bias_seeds])
+        print(gaps, gaps.mean(), gaps.std() / len(gaps) ** 0.5)  # mean, standard error
+
+    A consistent gap: the same sign for every seed and a mean about two standard errors or
+    more from 0 (with 4 seeds a paired t-test asks for about 3.2). Mixed signs: the effect is
+    below what the experiment resolves. Seeds needed: about n = (2 · sd / δ)² to resolve an
+    effect δ. The two stored gaps give sd ≈ 0.13 (a rough estimate from two numbers), so δ =
+    0.1 needs about 7 seeds, δ = 0.05 about 26. With bias_epochs = 6 compare the gaps after 2
+    and 6 epochs: a gap that shrinks means the bias only speeds up the start; one that stays
+    or grows means it changes where training ends.
+    """,
+)
+
+more_units = OpenQuestion(
+    "Find more units",
+    (
+        "After retraining, rerun sections 5 and 6 unchanged: best[label, state] holds the "
+        "strongest unit. A detector has |r| near 1 and switches at the right characters in "
+        "text_heatmap.",
+        "A label is one number per character of corpus.text, e.g. np.array([ch == '\\n' for ch "
+        "in corpus.text]); cut it to the traced characters as probe_label does.",
+    ),
+    r"""
+    The chapter's model (12 epochs, 128 units): best "string" unit r = +0.47 but +0.62 with
+    "column", a column counter more than a string detector; best "bracket" cell r = -0.63, a
+    slow drift. After retraining, call a unit a detector only if its |r| is clearly higher,
+    it does not follow "column" or "indent" as well (correlate it with those too, as the
+    chapter did), and its heatmap switches at the quotes or brackets. A wider model has more
+    units to pick the best from, which alone raises the best |r| a little.
+
+    Your own label, e.g. "the character just read is a newline":
+
+        newline = np.array([ch == "\n" for ch in corpus.text], dtype=np.int64)
+        rows = newline[start : start + num_rows * row_len].reshape(num_rows, row_len)
+        r = unit_correlations(probe_values("cell"), rows[:, warm_up:].reshape(-1))
+        unit = int(abs(r).argmax())  # then print(unit, r[unit]); also try "hidden"
+
+    Section 5 found the mean forget gate lowest after newlines, so try trace["forget"] too.
+    For "inside a docstring", get the docstrings' spans with ast (the first statement of a
+    module, class or def: lineno, col_offset, end_lineno, end_col_offset).
+    """,
+)
+
+temperature = OpenQuestion(
+    "Temperature",
+    (
+        "model.generate(prompt, 300, vocab, temperature=T, seed=seed) samples from "
+        "softmax(logits / T).",
+        "Perplexity is exp(mean cross-entropy): the size of a uniform choice that would be as "
+        "hard to predict.",
+    ),
+    """
+        for T in (0.2, 0.6, 1.0, 1.5):
+            print(f"--- T = {T}\\n" + model.generate(prompt, 300, vocab, temperature=T, seed=seed))
+
+    Temperature T samples from softmax(logits / T), proportional to p^(1/T). T = 1 is the
+    model's own distribution, whose validation perplexity the chapter measured (5.56). T < 1
+    sharpens it towards the most likely character: at 0.2 the text approaches greedy decoding,
+    which the chapter showed loops on spaces. T > 1 flattens it and gives unlikely characters
+    more weight: look for misspellings and broken syntax.
+
+    A perplexity of 5.56 is a mean cross-entropy of ln 5.56 ≈ 1.72 nats (2.5 bits) per
+    character: on average the model is as unsure as a uniform choice among about 5.5 of the
+    101 characters. It is a geometric mean: the text nearly fixes some characters (the n
+    after "retur") and leaves many open at the start of a name. To see T's effect in numbers, average
+    exp(entropy of softmax(logits / T)) over the validation text: it grows with T; at T = 1,
+    compare it with 5.56 (close: the model is as sure as its accuracy warrants).
+    """,
+)
+
+open_questions = (peepholes, tie_gates, seeds_and_length, more_units, temperature)

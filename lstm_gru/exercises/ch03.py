@@ -1,10 +1,22 @@
-"""Chapter 03 (GRU): ``gru_step``, one step of either GRU formulation."""
+"""Chapter 03 (GRU): ``gru_step`` (one step of either GRU formulation), ``gru_num_params`` and
+``keep_fraction`` check themselves; the open questions of the chapter's Exercises
+(``other_formulation``, ``half_open``, ``skip_trained``, ``which_gate``, ``three_digits``; all in
+``open_questions``) have hints and a model answer."""
 
 import torch
 
-from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
+from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise, OpenQuestion
 
-__all__ = ["gru_num_params", "gru_step", "keep_fraction"]
+__all__ = [
+    "gru_num_params",
+    "gru_step",
+    "half_open",
+    "keep_fraction",
+    "other_formulation",
+    "skip_trained",
+    "three_digits",
+    "which_gate",
+]
 
 
 def gru_step_reference(x, h, W_x, W_h, b_x, b_h, reset_after):
@@ -135,3 +147,143 @@ keep_fraction = NumberExercise(
     ),
     atol=0.005,
 )
+
+other_formulation = OpenQuestion(
+    "The other formulation, trained",
+    (
+        "GRUScratch has nn.GRU's parameters (weight_ih, weight_hh, bias_ih, bias_hh; rows r, z, "
+        "n): the update gate's biases are rows 32:64.",
+        "Train GRUScratch(reset_after=True) the same way too: it separates the cost of the "
+        "Python loop from the cost of the formulation.",
+    ),
+    """
+        model = SequenceModel(8, 32, 7, cell="gru")
+        model.rnn = GRUScratch(8, 32, reset_after=False)
+        with torch.no_grad():  # chrono start as make_rnn's: z's bias log u, u ~ U[1, 99]
+            model.rnn.bias_ih[32:64] = torch.empty(32).uniform_(1, 99).log()
+            model.rnn.bias_hh[32:64] = 0.0
+
+    Train it with fit as train_recipe does (the distractor task's data and loaders,
+    task_loss, Adam at RECIPES["distractor"]["lr"], score), and the same with
+    GRUScratch(8, 32, reset_after=True). Compare the held-out accuracy per epoch with the
+    chapter's nn.GRU (99% first reached after epoch 2) and history.seconds.
+    - Both scratch GRUs reach >= 95% in about as many epochs: the formulation does not matter
+      for this task. A gap of an epoch needs two or three seeds before it means anything.
+    - time(scratch, after) / time(nn.GRU): the cost of the Python loop against PyTorch's
+      fused implementation.
+    - time(scratch, before) / time(scratch, after): the cost of the second product that has
+      to wait for r (section 2).
+    """,
+)
+
+half_open = OpenQuestion(
+    "Half open",
+    (
+        "With r = 0 the candidate depends on x_t only. Write h_t - h'_t for two runs with the "
+        "same inputs and different initial states.",
+        "Zero rows num_hiddens:2*num_hiddens of weight_ih_l0, weight_hh_l0, bias_ih_l0 and "
+        "bias_hh_l0 of a copy of gru, then use forced(copy, reset=False).",
+    ),
+    """
+    Prediction: with r = 0 the candidate n_t = tanh(x_t W_xn + b_xn) is the same in both runs,
+    and with z = 0.5, h_t - h'_t = 0.5 (h_{t-1} - h'_{t-1}). The gap halves exactly at every
+    step: after t steps it is 0.5^t of the initial gap, about 1e-3 after 10 steps.
+
+        half = copy.deepcopy(gru)
+        with torch.no_grad():
+            for p in (half.weight_ih_l0, half.weight_hh_l0, half.bias_ih_l0, half.bias_hh_l0):
+                p[num_hiddens : 2 * num_hiddens] = 0  # the update gate's rows: z = 0.5
+            for m in (forced(half, reset=False), half):  # reset pinned to 0, then free
+                gap = (m(X, h0)[0] - m(X, h0_other)[0]).abs().amax(dim=(1, 2))
+                print(gap / (h0 - h0_other).abs().max())  # r = 0: 0.5, 0.25, 0.125, ...
+
+    On a copy of this set-up the r = 0 ratios came out as 0.5^t to the printed digits. With
+    the reset gate free the candidate depends on h_{t-1}: the gap follows d_t ≈ 0.5 (I + J_t)
+    d_{t-1}, J_t the candidate's Jacobian, so the factor is no longer exactly 0.5 nor the same
+    at every step (on our copy it shrank a little slower). z sets the rate of forgetting; a
+    free r lets the candidate carry part of the old state as well.
+    """,
+)
+
+skip_trained = OpenQuestion(
+    "Skip on a trained model",
+    (
+        "z_other from section 4 holds each unit's mean update gate on distractors: "
+        "int(z_other.argmax()) is the unit.",
+        "Along the keep path, what survives is the product of the unit's z over the letters "
+        "after the digit; compare it with what its hidden state actually keeps.",
+    ),
+    """
+        keep = int(z_other.argmax())  # mean update gate on distractors, per unit (section 4)
+        text = "ab2" + "x" * 60  # step 2 is the digit
+        ids = torch.tensor([typed.encode(text)], device=device)  # (1, num_steps)
+        trace = trace_gates(typed.rnn, typed.inputs(ids))
+        z, h = trace["update"][3:, 0, keep], trace["hidden"][:, 0, keep]
+        print(z.prod().item(), (h[-1] / h[2]).item())  # keep path, what is actually left
+
+    Compare the keep path's share, the product of z over the 60 letters, with the share of the
+    value actually left, h_end / h_after_digit (pick another digit if h_after_digit is near
+    0). For scale: a constant z of 0.99 keeps 0.99^60 ≈ 0.55, one of 0.96 only 0.09. If the
+    two agree, the unit holds its value through its gate. If the state keeps more than the
+    product, the candidate is reproducing the old value (the chapter's caveat: h_t - h_{t-1} =
+    (1 - z_t)(h~_t - h_{t-1})). Try other letters: if z depends on the letter read, the unit
+    does not skip all distractors alike.
+    """,
+)
+
+which_gate = OpenQuestion(
+    "Which gate matters?",
+    (
+        "forced(pinned.rnn, update=False) and update=True work like reset=True; start each "
+        "from a fresh copy of the trained model.",
+        "With z pinned to 1, what is the final state of every sequence, given that it starts "
+        "from h_0 = 0?",
+    ),
+    """
+        loader = distractor_valid.loader(1000, shuffle=False)
+        for pin in (dict(reset=True), dict(update=False), dict(update=True)):
+            pinned = copy.deepcopy(distractor_model)
+            pinned.rnn = forced(pinned.rnn, **pin)
+            print(pin, lstm_gru.tasks.score(pinned, loader))
+
+    One result follows without running: with z = 1 every step copies the state, so h_T = h_0 =
+    0 for every sequence and the model gives all of them the same answer; its accuracy is that
+    answer's frequency, at most about the no-memory baseline (25%). With z = 0 the state is replaced
+    by the candidate at every step: no keep path, and a memory survives only where the
+    candidate reproduces the old state. With r = 1 the candidate sees the whole state (the
+    trained model used mean r 0.35 at digits, 0.45 at distractors): r enters only the
+    candidate, so this pin changes what is written, not the keep path itself. Read the scores against 25% and the trained
+    100%: the pin that costs most removes the mechanism the model relies on. If z = 0 costs
+    much more than r = 1, the memory runs through the update gate, the skip of claim 5.
+    """,
+)
+
+three_digits = OpenQuestion(
+    "Three digits",
+    (
+        "train_recipe builds the model from the task (10 outputs for sums 0..9); rerun "
+        "gate_stats and stats_table on the new model and on untrained(valid3, 'distractor').",
+        "Baseline first: the most likely sum of three digits 0..3 is 4 or 5, each 12 of the 64 "
+        "combinations.",
+    ),
+    """
+        kwargs = dict(num_steps=100, num_relevant=3, num_values=4, num_distractors=4)
+        model3, history3, valid3 = train_recipe(
+            "distractor", "gru", seed=seed, device=device, num_epochs=distractor_epochs,
+            task_kwargs=kwargs,
+        )
+        stats_table({"untrained": gate_stats(untrained(valid3, "distractor"), valid3, labels),
+                     "trained": gate_stats(model3, valid3, labels)})
+
+    First check the accuracy against the new baseline, 12/64 = 18.75% (valid3.baseline): the
+    gate table means something only if the model learned the task; if it is still rising,
+    train longer. Then compare with the two-digit table: mean z 0.73 at digits and 0.88 at
+    distractors, 25% of distractor gates above 0.99, the state moving 0.200 per digit against
+    0.009 per distractor. A similar table: the same write-at-digits, keep-elsewhere mechanism,
+    now holding a sum of up to 9. Lower z at digits, or more units writing: each digit has to
+    change more of the state. A weaker digit/distractor contrast with the model still right:
+    it leans more on the candidate path (section 4's caveat).
+    """,
+)
+
+open_questions = (other_formulation, half_open, skip_trained, which_gate, three_digits)

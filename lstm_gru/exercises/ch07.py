@@ -1,11 +1,23 @@
-"""Chapter 07 (encoder–decoder): ``masked_loss`` and ``length_normalised_score``."""
+"""Chapter 07 (encoder–decoder): ``sequence_mask``, ``masked_loss`` and
+``length_normalised_score`` check themselves; the open questions of the chapter's Exercises
+(``lstm``, ``wider_bottleneck``, ``length_normalisation``, ``padding_bug``, ``explore``; all in
+``open_questions``) have hints and a model answer."""
 
 import torch
 import torch.nn.functional as F
 
-from lstm_gru.exercises.core import Case, CodeExercise
+from lstm_gru.exercises.core import Case, CodeExercise, OpenQuestion
 
-__all__ = ["length_normalised_score", "masked_loss", "sequence_mask"]
+__all__ = [
+    "explore",
+    "length_normalisation",
+    "length_normalised_score",
+    "lstm",
+    "masked_loss",
+    "padding_bug",
+    "sequence_mask",
+    "wider_bottleneck",
+]
 
 
 def masked_loss_reference(logits, targets, valid_len):
@@ -139,3 +151,140 @@ sequence_mask = CodeExercise(
         ),
     },
 )
+
+lstm = OpenQuestion(
+    "LSTM",
+    (
+        "Read the code: print(inspect.getsource(Seq2SeqDecoder.init_state)). What is "
+        "hidden[0] when the state is a tuple?",
+        "Note run.seconds, the parameter count and both WERs for each cell; the LSTM has four "
+        "weight blocks to the GRU's three.",
+    ),
+    """
+    init_state takes hidden[0] when the state is a tuple, and its top layer: the context is
+    the final hidden state h (with the bidirectional encoder, forward and backward h
+    concatenated), not the memory cell c. c is not dropped: the whole tuple (h, c) is the
+    decoder's initial state, so c reaches the decoder through its recurrence, but only h is
+    concatenated to every input.
+
+    For the comparison, note run.seconds, the parameter count and the greedy and beam WERs of
+    both runs; the chapter measured the GRU at 77 s on its CPU, greedy WER 46.0%, beam 44.6%,
+    156,907 parameters. At the same num_hiddens the LSTM does four blocks of work to three, so
+    more time per update is expected; measure how much. A lower LSTM WER could come from the
+    cell or from its extra parameters: to separate them, also train a GRU with as many
+    parameters (chapter 04's equal_params_hidden). On 6,178 test words a WER near 45% has a
+    sampling standard error of about 0.6 points, and seeds move it further: rerun both with a
+    second seed before ranking them.
+    """,
+)
+
+wider_bottleneck = OpenQuestion(
+    "A wider bottleneck",
+    (
+        "Keep the chapter's table (by_length_128 = by_length.copy()), set num_hiddens = 256, "
+        "rerun, and compare the tables group by group.",
+        "Compare relative changes, (PER_256 - PER_128) / PER_128 per length group, not points: "
+        "long words start higher.",
+    ),
+    """
+        before = by_length_128["greedy PER %"]  # the chapter's run, kept before rerunning
+        print((by_length["greedy PER %"] - before) / before)  # relative change per group
+
+    The chapter measured greedy PER 9.5% for 5-letter and 24.9% for 12+-letter words.
+    - 12+ letters fall clearly more, relatively, than 5-7 letters: the state size was a
+      bottleneck for long words.
+    - All groups fall by about the same fraction: the wider model is better everywhere, more
+      capacity rather than a wider bottleneck.
+    - Long words do not improve: the limit is elsewhere, e.g. one context for every output
+      step, which attention (chapter 08) removes.
+
+    Mind the noise: the groups hold 293 to 1,126 words; the 12+ group's WER alone has a
+    sampling standard error of about 2 points (binomial, 319 words at 82%). Doubling
+    num_hiddens also quadruples the recurrent weights and changes training in the same 1,500
+    updates, so check a difference with a second seed.
+    """,
+)
+
+length_normalisation = OpenQuestion(
+    "Length normalisation",
+    (
+        "Each token adds a log-probability <= 0 to a hypothesis's score. What does that do to "
+        "long hypotheses against short ones?",
+        "Mean output length: sum(map(len, preds)) / len(preds); compare it with the mean "
+        "length of the references.",
+    ),
+    """
+        for alpha in (0.0, 0.75):
+            preds = predict(model, test_words, letters, phonemes, beam_size=4, alpha=alpha)
+            print(alpha, word_error_rate(preds, references), sum(map(len, preds)) / len(preds))
+        print(sum(len(r[0]) for r in references) / len(references))  # first reference's length
+
+    Why plain beam search favours short outputs: a score is a sum of log-probabilities, each
+    <= 0, so every extra token can only lower it, and a hypothesis that ends early stops
+    paying. Dividing by length^alpha offsets this (alpha = 1: the mean per token). Example: 4
+    tokens with log P = -1.0 beat 5 tokens with -1.1 at alpha = 0, but lose at alpha = 0.75
+    (-1.0 / 4^0.75 ≈ -0.354 < -1.1 / 5^0.75 ≈ -0.329).
+
+    Reading: alpha = 0.75 lengthens the outputs towards the references and lowers the WER:
+    the bias was costing words. Lengths and WER barely move: the model's <eos> is confident
+    (plausible in G2P, where the spelling says much about the length), little bias to fix. Outputs grow past
+    the references and WER rises: alpha over-corrects. The chapter's alpha = 0 beam scored
+    WER 44.6% (greedy 46.0%).
+    """,
+)
+
+padding_bug = OpenQuestion(
+    "The padding bug",
+    (
+        "d2l.MaskedSoftmaxCELoss()(logits, labels, label_len) gives one number per sequence: "
+        "its token losses summed and divided by the padded width.",
+        "Work out the weight of one real phoneme in each loss: 1 / (batch size × padded width) "
+        "against 1 / (real phonemes in the batch).",
+    ),
+    """
+        ce = d2l.MaskedSoftmaxCELoss()
+
+        def d2l_loss(model, batch):
+            src, src_len, dec_in, labels, label_len = batch
+            logits, _ = model(src, dec_in, src_len)
+            return ce(logits, labels, label_len).sum() / len(src), len(src)
+
+    Train it and g2p_loss the same way (train_g2p's body with only the loss changed) and
+    compare the WER, overall and by length. Why they can differ: a real phoneme weighs
+    1 / (B · W) in d2l's loss (W the batch's padded width) and 1 / N in the right one (N the
+    batch's real phonemes); the ratio is the batch's fill, N / (B · W). Adam divides by the
+    gradient's scale, so a constant factor would hardly matter; what can matter is that
+    batches with more padding count less. Measure the fill of each training batch before
+    training, label_len.sum() / labels.numel(): batches are grouped by number of letters, so
+    the lowest fill, and the words most affected, come where pronunciation lengths vary most
+    for a given spelling length. If the WERs differ by less than a second seed moves them, the
+    bug is harmless here.
+    """,
+)
+
+explore = OpenQuestion(
+    "Explore",
+    (
+        "The top panel's first row is greedy decoding's pick at each step, with its "
+        "probability: look for the steps where it falls well below 1.",
+        "The beam recovers when its best hypothesis leaves the greedy path at such a step and "
+        "ends with a higher probability for the whole pronunciation.",
+    ),
+    """
+    Read the steps where greedy's top probability drops (say below 0.5) with a close second:
+    there the model hesitates between readings. Check whether they fall where the spelling
+    allows several readings (vowel letters, clusters). Then move beam_size from 1 to 4 (or
+    draw decoding_figure(model, letters, phonemes, word, beam_size=4)): the beam recovered if
+    its best hypothesis leaves the greedy path at such a step and finishes with a higher
+    probability for the whole pronunciation.
+
+    A higher probability is not correctness. For blorft there is no reference; for a dictionary
+    word, dict(data.train + data.valid + data.test).get(word) gives its pronunciations. For the
+    long word, note whether the drops come late: section 7 measured the error per phoneme
+    rising with length (greedy PER 24.9% at 12+ letters), which a fixed-shape state predicts.
+    Compare with a shorter word that shares its ending (establishment) before blaming the
+    length: a hard ending is hard at any length.
+    """,
+)
+
+open_questions = (lstm, wider_bottleneck, length_normalisation, padding_bug, explore)

@@ -6,16 +6,20 @@ output with the reference's: type, shape, NaN, then values, naming the output, t
 (e.g. batch row and unit) and the size of the largest difference. When a wrong answer equals
 one of the exercise's typical mistakes on every case, the feedback says which one. No
 exception from the student's function escapes ``check``: it becomes feedback.
+
+``OpenQuestion`` is an exercise with nothing to check (an experiment to run, a result to
+explain): it stays prose in the chapter, with hints and a short model answer.
 """
 
 import inspect
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Case", "CodeExercise", "NumberExercise"]
+__all__ = ["Case", "CodeExercise", "NumberExercise", "OpenQuestion"]
 
 
 @dataclass
@@ -233,3 +237,52 @@ class NumberExercise(_Hints):
     def solution(self) -> None:
         """Print the model answer and its working."""
         print(f"{self.reference}: {self.worked}")
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` with its paragraphs refilled to ``width``: a blank line ends a paragraph, a line
+    starting with "- " starts a list item, and indented lines (code) are kept as written."""
+    lines, paragraph = [], []
+
+    def flush():
+        if paragraph:
+            indent = "  " if paragraph[0].startswith("- ") else ""
+            lines.append(
+                textwrap.fill(
+                    " ".join(paragraph),
+                    width,
+                    subsequent_indent=indent,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+            paragraph.clear()
+
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("    "):
+            flush()
+            lines.append(line.rstrip())
+        else:
+            if line.startswith("- "):
+                flush()
+            paragraph.append(line.strip())
+    flush()
+    return "\n".join(lines)
+
+
+class OpenQuestion(_Hints):
+    """An exercise that is an open question (an experiment to run, a result to explain): it
+    stays prose in the chapter and has nothing to check. ``title``: its bold title there;
+    ``hints``: one per level; ``answer``: the model answer, kept in ``.answer`` and printed by
+    ``solution()`` (paragraphs refilled to ``width``, indented code lines as written)."""
+
+    width = 88
+
+    def __init__(self, title: str, hints: Sequence[str], answer: str):
+        super().__init__(hints)
+        self.title = title
+        self.answer = inspect.cleandoc(answer)
+
+    def solution(self) -> None:
+        """Print the title, then the model answer."""
+        print(f"Model answer: {self.title}\n\n{_wrap(self.answer, self.width)}")
