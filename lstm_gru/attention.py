@@ -22,12 +22,12 @@ import torch
 from torch import nn
 
 from lstm_gru.checks import check_positive_int, check_tensor, check_valid_len
+from lstm_gru.device import model_device
 from lstm_gru.encoder_decoder import (
     Decoder,
     _check_ids,
     _check_same_cell,
     _make_rnn,
-    _model_device,
 )
 
 __all__ = [
@@ -249,7 +249,7 @@ def alignment(model, src_ids: torch.Tensor, output_ids, bos: int) -> torch.Tenso
     output_ids = [int(t) for t in output_ids]
     if not output_ids:
         raise ValueError("output_ids must hold at least one token")
-    device = _model_device(model)
+    device = model_device(model)
     dec_in = torch.tensor([[bos, *output_ids[:-1]]], device=device)  # (1, num_outputs)
     was_training = model.training
     model.eval()

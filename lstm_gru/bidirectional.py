@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lstm_gru.cells import _SCRATCH_FOR, _ScratchCell
+from lstm_gru.cells import SCRATCH_CLASSES, _ScratchCell
 
 __all__ = ["BidirectionalScratch"]
 
@@ -46,7 +46,9 @@ class BidirectionalScratch(nn.Module):
     def from_torch(cls, module: nn.RNNBase, layer: int = 0) -> BidirectionalScratch:
         """Both directions of layer ``layer`` of a bidirectional ``nn.LSTM`` / ``nn.GRU`` /
         ``nn.RNN`` (tanh), weights copied."""
-        cell_class = next((c for t, c in _SCRATCH_FOR.items() if isinstance(module, t)), None)
+        cell_class = next(
+            (c for c in SCRATCH_CLASSES.values() if isinstance(module, c.torch_class)), None
+        )
         if cell_class is None:
             raise TypeError(
                 f"module must be an nn.LSTM, nn.GRU or nn.RNN, got {type(module).__name__}"

@@ -29,9 +29,20 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lstm_gru.checks import check_positive_int, check_shape, check_tensor
+from lstm_gru.checks import check_like, check_positive_int, check_shape, check_tensor
 
-__all__ = ["GRUScratch", "GateTrace", "LSTMScratch", "RNNScratch", "trace_gates"]
+__all__ = [
+    "RNN_CLASSES",
+    "SCRATCH_CLASSES",
+    "GRUScratch",
+    "GateTrace",
+    "LSTMScratch",
+    "RNNScratch",
+    "trace_gates",
+]
+
+# The cell kinds and PyTorch's fused module for each: the one registry the package builds from.
+RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 @dataclass
@@ -171,7 +182,7 @@ class _ScratchCell(nn.Module):
                 f"X must have shape (num_steps, batch_size, num_inputs={self.num_inputs}), "
                 f"got shape {tuple(X.shape)}"
             )
-        _check_like(X, "X", self.weight_ih)
+        check_like(X, "X", self.weight_ih, "the cell")
         return X
 
     def _check_hidden(self, state, batch_size: int, name: str = "state") -> torch.Tensor:
@@ -185,7 +196,7 @@ class _ScratchCell(nn.Module):
                 f"(only the LSTM's state is a tuple (h, c))"
             )
         check_shape(state, name, (1, batch_size, self.num_hiddens))
-        _check_like(state, name, self.weight_hh)
+        check_like(state, name, self.weight_hh, "the cell")
         return state[0]
 
     def _trace(self, steps: list[tuple[torch.Tensor, ...]]) -> GateTrace:
@@ -193,20 +204,6 @@ class _ScratchCell(nn.Module):
         names = GATE_NAMES[self.kind]
         gates = {name: torch.stack([s[k] for s in steps]).detach() for k, name in enumerate(names)}
         return GateTrace(gates, self.kind)  # each (num_steps, batch_size, num_hiddens)
-
-
-def _check_like(tensor: torch.Tensor, name: str, param: torch.Tensor) -> None:
-    """``tensor`` must share the cell parameters' dtype and device."""
-    if tensor.dtype != param.dtype:
-        raise TypeError(
-            f"{name} must have the cell's dtype {param.dtype}, got {tensor.dtype} "
-            f"(convert with .to({param.dtype}) or the cell with .to({tensor.dtype}))"
-        )
-    if tensor.device != param.device:
-        raise ValueError(
-            f"{name} must be on the cell's device {param.device}, got {tensor.device} "
-            f"(move it with .to(device))"
-        )
 
 
 def _check_fused(module, torch_class: type, layer, bidirectional_ok: bool = False) -> None:
@@ -238,7 +235,7 @@ class RNNScratch(_ScratchCell):
 
     kind = "rnn"
     num_gates = 1
-    torch_class = nn.RNN
+    torch_class = RNN_CLASSES["rnn"]
 
     def forward(self, X, state=None, return_gates=False):
         """X (num_steps, batch_size, num_inputs), state (1, batch_size, num_hiddens) or None.
@@ -279,7 +276,7 @@ class LSTMScratch(_ScratchCell):
 
     kind = "lstm"
     num_gates = 4
-    torch_class = nn.LSTM
+    torch_class = RNN_CLASSES["lstm"]
 
     def forward(self, X, state=None, return_gates=False):
         """X (num_steps, batch_size, num_inputs); state ``(h, c)``, each (1, batch_size,
@@ -348,7 +345,7 @@ class GRUScratch(_ScratchCell):
 
     kind = "gru"
     num_gates = 3
-    torch_class = nn.GRU
+    torch_class = RNN_CLASSES["gru"]
 
     def __init__(self, num_inputs: int, num_hiddens: int, reset_after: bool = True):
         super().__init__(num_inputs, num_hiddens)
@@ -394,7 +391,8 @@ class GRUScratch(_ScratchCell):
         return outputs, state
 
 
-_SCRATCH_FOR = {nn.LSTM: LSTMScratch, nn.GRU: GRUScratch, nn.RNN: RNNScratch}
+# The scratch cell of each kind, with the same parameters as RNN_CLASSES[kind].
+SCRATCH_CLASSES = {cell.kind: cell for cell in (RNNScratch, LSTMScratch, GRUScratch)}
 
 
 def trace_gates(module, X, state=None, tokens=None, layer: int = 0) -> GateTrace:
@@ -410,7 +408,9 @@ def trace_gates(module, X, state=None, tokens=None, layer: int = 0) -> GateTrace
     split into characters). Returns a GateTrace whose gates are (num_steps, batch_size,
     num_hiddens), always time-major.
     """
-    cell_class = next((c for t, c in _SCRATCH_FOR.items() if isinstance(module, t)), None)
+    cell_class = next(
+        (c for c in SCRATCH_CLASSES.values() if isinstance(module, c.torch_class)), None
+    )
     if isinstance(module, _ScratchCell):
         if layer != 0:
             raise ValueError(f"layer must be 0 for a scratch cell (it has one layer), got {layer}")

@@ -77,6 +77,20 @@ def check_shape(value, name: str, shape: tuple[int, ...]) -> torch.Tensor:
     return value
 
 
+def check_like(tensor: torch.Tensor, name: str, like: torch.Tensor, like_name: str) -> None:
+    """``tensor`` must have the dtype and device of ``like`` (``like_name`` in the message)."""
+    if tensor.dtype != like.dtype:
+        raise TypeError(
+            f"{name} must have {like_name}'s dtype {like.dtype}, got {tensor.dtype} "
+            f"(convert with .to({like.dtype}))"
+        )
+    if tensor.device != like.device:
+        raise ValueError(
+            f"{name} must be on {like_name}'s device {like.device}, got {tensor.device} "
+            f"(move it with .to(device))"
+        )
+
+
 def _on_cpu(tensor: torch.Tensor) -> bool:
     """Whether ``tensor``'s values can be read without waiting for an accelerator."""
     return tensor.device.type == "cpu"

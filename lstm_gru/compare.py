@@ -13,6 +13,7 @@ CPU the time does not follow the MAC count.
 import torch
 from torch import nn
 
+from lstm_gru.cells import GRUScratch, LSTMScratch
 from lstm_gru.checks import check_positive_int, check_tensor
 from lstm_gru.timing import median_times
 
@@ -78,15 +79,6 @@ def time_training_step(
     return time_training_steps({"module": module}, X, repeats=repeats, warmup=warmup)["module"]
 
 
-def _scratch_classes() -> dict:
-    """LSTMScratch / GRUScratch when lstm_gru.cells provides them, else nothing."""
-    try:
-        from lstm_gru.cells import GRUScratch, LSTMScratch
-    except ImportError:  # pragma: no cover - cells.py is part of the package
-        return {}
-    return {"LSTMScratch": LSTMScratch, "GRUScratch": GRUScratch}
-
-
 def compare_gru_lstm(
     num_inputs: int,
     num_hiddens: int,
@@ -115,8 +107,8 @@ def compare_gru_lstm(
             "nn.GRU": nn.GRU(num_inputs, num_hiddens),
         }
         if scratch:
-            for name, cls in _scratch_classes().items():
-                models[name] = cls(num_inputs, num_hiddens)
+            models["LSTMScratch"] = LSTMScratch(num_inputs, num_hiddens)
+            models["GRUScratch"] = GRUScratch(num_inputs, num_hiddens)
     models = {name: m.to(device) for name, m in models.items()}
     gen = torch.Generator().manual_seed(seed)
     X = torch.randn(num_steps, batch_size, num_inputs, generator=gen).to(device)

@@ -4,6 +4,7 @@
 automatic choice, e.g. ``LSTM_GRU_DEVICE=cpu`` to reproduce the stored outputs on a GPU machine.
 """
 
+import contextlib
 import os
 import random
 
@@ -69,6 +70,31 @@ def try_gpu(i: int = 0) -> torch.device:
     ``$LSTM_GRU_DEVICE`` overrides the choice; ``device_choice(i)`` also says why.
     """
     return device_choice(i)[0]
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of ``model``'s parameters (the CPU for a model without any)."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+@contextlib.contextmanager
+def cpu_threads(num_threads: int | None, device=None):
+    """Run the block with ``num_threads`` torch CPU threads, then restore the setting.
+
+    Unchanged when ``num_threads`` is None or ``device`` is not the CPU. Small models (a batch
+    of one is a string of tiny matrix products) run fastest on one thread: on a busy CPU,
+    waiting for a second thread costs far more than it saves.
+    """
+    if num_threads is None or (device is not None and torch.device(device).type != "cpu"):
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def seed_everything(seed: int) -> None:

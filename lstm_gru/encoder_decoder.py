@@ -30,8 +30,10 @@ from lstm_gru.checks import (
     check_token_ids,
     check_valid_len,
 )
+from lstm_gru.device import model_device
+from lstm_gru.models import make_rnn
 
-_RNNS = {"gru": nn.GRU, "lstm": nn.LSTM}
+CELLS = ("gru", "lstm")  # the cells an encoder or decoder runs
 
 
 class Encoder(nn.Module):
@@ -92,14 +94,11 @@ class EncoderDecoder(nn.Module):
 
 
 def _make_rnn(cell, input_size, num_hiddens, num_layers, dropout, bidirectional=False):
-    if cell not in _RNNS:
-        raise ValueError(f"cell must be one of {sorted(_RNNS)}, got {cell!r}")
-    check_positive_int(num_hiddens, "num_hiddens")
-    check_positive_int(num_layers, "num_layers")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
-    return _RNNS[cell](
-        input_size, num_hiddens, num_layers, dropout=dropout, bidirectional=bidirectional
+    """``models.make_rnn`` for a cell in ``CELLS``: a time-major ``nn.GRU`` or ``nn.LSTM``."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+    return make_rnn(
+        cell, input_size, num_hiddens, num_layers, dropout=dropout, bidirectional=bidirectional
     )
 
 
@@ -279,18 +278,13 @@ def _select_state(state, index: torch.Tensor):
     return type(state)(_select_state(s, index) for s in state)
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 def _start(model, src_ids, src_valid_len, max_len, bos, eos):
     """Check the decoding arguments, run the encoder, return (device, decoder state)."""
     check_tensor(src_ids, "src_ids", ndim=2, floating=False, nonempty_dim=1)
     check_positive_int(max_len, "max_len")
     check_positive_int(bos, "bos", minimum=0)
     check_positive_int(eos, "eos", minimum=0)
-    device = _model_device(model)
+    device = model_device(model)
     src_ids = src_ids.to(device)
     args = ()
     if src_valid_len is not None:
@@ -307,6 +301,31 @@ def _cut_at_eos(ids: list[int], eos: int) -> list[int]:
     return ids[: ids.index(eos)] if eos in ids else ids
 
 
+def greedy_steps(model, src_ids, max_len: int, *, bos: int, eos: int, src_valid_len=None):
+    """Greedy decoding of a batch, one step at a time: the loop ``greedy_decode`` runs.
+
+    src_ids (batch_size, num_steps), src_valid_len (batch_size,) optional. Yields, per step,
+    ``(log_probs, best, tokens, done)``: log_probs (batch_size, vocab_size) of the next token
+    given the source and the greedy prefix; best, tokens (batch_size,) the largest of them and
+    its token, which is fed back; done (batch_size,) bool: chose ``<eos>`` at an earlier step.
+    Stops after ``max_len`` steps or once every sequence has chosen ``<eos>``. Run it without
+    gradients and with the model in eval mode.
+    """
+    device, state = _start(model, src_ids, src_valid_len, max_len, bos, eos)
+    batch_size = src_ids.shape[0]
+    Y = torch.full((batch_size, 1), bos, dtype=torch.long, device=device)
+    done = torch.zeros(batch_size, dtype=torch.bool, device=device)
+    for _ in range(max_len):
+        logits, state = model.decoder(Y, state)  # (batch_size, 1, vocab_size)
+        log_probs = F.log_softmax(logits[:, -1], dim=-1)  # (batch_size, vocab_size)
+        best, Y = log_probs.max(dim=-1)  # (batch_size,)
+        yield log_probs, best, Y, done
+        done = done | (Y == eos)
+        Y = Y[:, None]  # (batch_size, 1)
+        if bool(done.all()):
+            return
+
+
 @torch.no_grad()
 def greedy_decode(model, src_ids, max_len: int, *, bos: int, eos: int, src_valid_len=None):
     """Greedy decoding of a batch: at each step feed back the most probable token.
@@ -320,21 +339,12 @@ def greedy_decode(model, src_ids, max_len: int, *, bos: int, eos: int, src_valid
     was_training = model.training
     model.eval()
     try:
-        device, state = _start(model, src_ids, src_valid_len, max_len, bos, eos)
-        batch_size = src_ids.shape[0]
-        Y = torch.full((batch_size, 1), bos, dtype=torch.long, device=device)
-        done = torch.zeros(batch_size, dtype=torch.bool, device=device)
-        log_probs = torch.zeros(batch_size, device=device)
-        steps = []
-        for _ in range(max_len):
-            logits, state = model.decoder(Y, state)  # (batch_size, 1, vocab_size)
-            best, Y = F.log_softmax(logits[:, -1], dim=-1).max(dim=-1)  # (batch_size,)
-            log_probs += best.masked_fill(done, 0.0)  # nothing added after <eos>
+        steps, log_probs = [], 0.0
+        for _, best, Y, done in greedy_steps(
+            model, src_ids, max_len, bos=bos, eos=eos, src_valid_len=src_valid_len
+        ):
+            log_probs = log_probs + best.masked_fill(done, 0.0)  # nothing after <eos>
             steps.append(Y)
-            done |= Y == eos
-            Y = Y[:, None]  # (batch_size, 1)
-            if bool(done.all()):
-                break
         ids = torch.stack(steps, dim=1).tolist()  # (batch_size, steps)
     finally:
         model.train(was_training)

@@ -18,7 +18,6 @@ Choices, so the numbers are comparable from run to run:
   deterministic, independent of file order, and a word never appears in two splits.
 """
 
-import contextlib
 import hashlib
 import importlib.resources
 import math
@@ -33,7 +32,7 @@ import torch
 from lstm_gru.attention import Seq2SeqAttentionDecoder
 from lstm_gru.checks import check_positive_int
 from lstm_gru.data import Vocab
-from lstm_gru.device import seed_everything, try_gpu
+from lstm_gru.device import cpu_threads, seed_everything, try_gpu
 from lstm_gru.encoder_decoder import (
     EncoderDecoder,
     Seq2SeqDecoder,
@@ -271,20 +270,6 @@ class G2PRun:
     config: dict = field(default_factory=dict)
 
 
-@contextlib.contextmanager
-def _cpu_threads(num_threads: int | None):
-    """Run with ``num_threads`` torch CPU threads, then restore the setting (None: unchanged)."""
-    if num_threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class _FirstBatches:
     """The batches of ``loader``, one pass after another, until ``total`` have been given."""
 
@@ -369,7 +354,7 @@ def train_g2p(
         batches, num_epochs = loader, 10_000
     else:  # the last pass is cut short after num_updates batches in all
         batches, num_epochs = _FirstBatches(loader, num_updates), -(-num_updates // len(loader))
-    with _cpu_threads(num_threads if device.type == "cpu" else None):
+    with cpu_threads(num_threads, device):
         history = fit(
             model,
             batches,

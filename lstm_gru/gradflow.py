@@ -18,10 +18,11 @@ a test can pin them.
 import torch
 from torch import nn
 
+from lstm_gru.cells import RNN_CLASSES
 from lstm_gru.checks import check_positive_int
+from lstm_gru.models import make_rnn
 
 PATHS = ("tanh", "cell", "residual")
-MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def path_gradients(
@@ -70,16 +71,11 @@ def path_gradients(
 
 def _build(kind: str, num_inputs: int, num_hiddens: int, seed: int, forget_bias):
     """A seeded nn.RNN/nn.LSTM/nn.GRU in float64, without touching the global random state."""
+    if forget_bias is not None and kind != "lstm":
+        raise ValueError(f"forget_bias applies to kind='lstm' only, got kind={kind!r}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = MODULES[kind](num_inputs, num_hiddens).double()
-    if forget_bias is not None:
-        if kind != "lstm":
-            raise ValueError(f"forget_bias applies to kind='lstm' only, got kind={kind!r}")
-        with torch.no_grad():  # PyTorch's gate order is input, forget, cell, output
-            module.bias_ih_l0[num_hiddens : 2 * num_hiddens] = forget_bias
-            module.bias_hh_l0[num_hiddens : 2 * num_hiddens] = 0.0
-    return module
+        return make_rnn(kind, num_inputs, num_hiddens, forget_bias=forget_bias).double()
 
 
 def gradient_vs_distance(
@@ -107,9 +103,9 @@ def gradient_vs_distance(
     check_positive_int(num_inputs, "num_inputs")
     check_positive_int(batch_size, "batch_size")
     if isinstance(module_or_kind, str):
-        if module_or_kind not in MODULES:
+        if module_or_kind not in RNN_CLASSES:
             raise ValueError(
-                f"module_or_kind must be one of {sorted(MODULES)} or an nn.Module, "
+                f"module_or_kind must be one of {sorted(RNN_CLASSES)} or an nn.Module, "
                 f"got {module_or_kind!r}"
             )
         check_positive_int(num_hiddens, "num_hiddens")
@@ -142,4 +138,4 @@ def gradient_vs_distance(
     return norms.flip(0).detach().cpu()
 
 
-__all__ = ["MODULES", "PATHS", "gradient_vs_distance", "path_gradients"]
+__all__ = ["PATHS", "gradient_vs_distance", "path_gradients"]

@@ -54,7 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lstm_gru.checks import check_positive_int, check_tensor
+from lstm_gru.checks import check_like, check_positive_int, check_tensor
 
 MODES = ("scan", "sequential", "log")
 
@@ -85,11 +85,7 @@ def _check_scan_inputs(a, b, h0, a_name="a", b_name="b"):
         raise ValueError(
             f"{b_name} must have the same shape as {a_name} {tuple(a.shape)}, got {tuple(b.shape)}"
         )
-    if b.dtype != a.dtype or b.device != a.device:
-        raise TypeError(
-            f"{b_name} must match {a_name}'s dtype and device ({a.dtype}, {a.device}), "
-            f"got ({b.dtype}, {b.device})"
-        )
+    check_like(b, b_name, a, a_name)
     if h0 is None:
         return a.new_zeros(a.shape[1:])
     check_tensor(h0, "h0", floating=True)
@@ -97,11 +93,7 @@ def _check_scan_inputs(a, b, h0, a_name="a", b_name="b"):
         raise ValueError(
             f"h0 must have shape {tuple(a.shape[1:])} (one step of {a_name}), got {tuple(h0.shape)}"
         )
-    if h0.dtype != a.dtype or h0.device != a.device:
-        raise TypeError(
-            f"h0 must match {a_name}'s dtype and device ({a.dtype}, {a.device}), "
-            f"got ({h0.dtype}, {h0.device})"
-        )
+    check_like(h0, "h0", a, a_name)
     return h0
 
 
@@ -257,11 +249,7 @@ class _MinRNN(nn.Module):
                 raise ValueError(
                     f"h0 must have shape (batch_size, num_hiddens) = {want}, got {tuple(h0.shape)}"
                 )
-            if h0.dtype != X.dtype or h0.device != X.device:
-                raise TypeError(
-                    f"h0 must match X's dtype and device ({X.dtype}, {X.device}), "
-                    f"got ({h0.dtype}, {h0.device})"
-                )
+            check_like(h0, "h0", X, "X")
         P = self.linear(X)  # (num_steps, batch_size, num_projections * num_hiddens)
         if mode == "log":
             log_a, log_b = self.log_coefficients(P)

@@ -8,9 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lstm_gru.cells import RNN_CLASSES
 from lstm_gru.checks import check_positive_int, check_tensor
-
-RNN_CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def make_rnn(

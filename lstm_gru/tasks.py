@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstm_gru.checks import check_positive_int
-from lstm_gru.device import seed_everything
+from lstm_gru.device import model_device, seed_everything
 from lstm_gru.models import SequenceModel
 from lstm_gru.train import RunningSum, fit, to_device
 
@@ -270,7 +270,7 @@ def score(model: nn.Module, loader) -> float:
 
     Summed with ``RunningSum``: on a GPU the sums stay there and are read once, at the end.
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     total, count = RunningSum(device), RunningSum(device)
     for batch in loader:
         X, Y = to_device(batch, device)

@@ -18,7 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from lstm_gru.checks import check_positive_int, check_tensor
-from lstm_gru.device import try_gpu
+from lstm_gru.device import model_device, try_gpu
 
 
 @dataclass
@@ -172,11 +172,6 @@ def graph_size(tensor: torch.Tensor) -> int:
     return len(seen)
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 @torch.no_grad()
 def evaluate(
     model: nn.Module, loader: Iterable, loss_fn: Callable, device: torch.device | None = None
@@ -187,7 +182,7 @@ def evaluate(
     tokens), equally when it returns a scalar. ``device``: default the model's device.
     A stateful ``loss_fn`` (``CarriedStateLoss``) is reset first.
     """
-    device = _model_device(model) if device is None else torch.device(device)
+    device = model_device(model) if device is None else torch.device(device)
     was_training = model.training
     model.eval()
     _reset(loss_fn)
@@ -238,7 +233,7 @@ def context_curve(model: nn.Module, ids, targets, context_lengths) -> list[float
             f"len(ids)={len(ids)}), got {len(targets)} positions"
             + (f" in [{int(targets.min())}, {int(targets.max())}]" if len(targets) else "")
         )
-    device = _model_device(model)
+    device = model_device(model)
     was_training = model.training
     model.eval()
     curve = []

@@ -8,6 +8,8 @@ import socket
 import pytest
 import torch
 
+from lstm_gru.device import cpu_threads
+
 
 def _is_loopback(address) -> bool:
     host = address[0] if isinstance(address, tuple) else address
@@ -56,6 +58,14 @@ def block_network():
     socket.getaddrinfo = original_getaddrinfo
     socket.socket.connect = original_connect
     socket.socket.connect_ex = original_connect_ex
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch CPU thread for a test module whose models are tiny: one thread runs them faster
+    than two, and far faster when other processes share the cores (threads then wait)."""
+    with cpu_threads(1):
+        yield
 
 
 @pytest.fixture

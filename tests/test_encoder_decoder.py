@@ -27,14 +27,7 @@ VOCAB, EMBED, HIDDENS = 10, 8, 16
 BOS, EOS = 1, 2
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one CPU thread runs them faster than two, and far faster when
-    other processes share the cores (threads then wait for each other)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_model(cell="gru", bidirectional=False, num_layers=1, seed=0):

@@ -22,15 +22,7 @@ from lstm_gru.g2p import (
 )
 from lstm_gru.train import fit
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one CPU thread runs them faster than two, and far faster when
-    other processes share the cores (threads then wait for each other)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -129,7 +129,7 @@ def test_linear_scan_rejects_bad_inputs():
         linear_scan(torch.tensor(0.5), torch.tensor(1.0))
     with pytest.raises(TypeError, match="a must be a floating-point tensor"):
         linear_scan(torch.ones(5, 3, dtype=torch.long), a)
-    with pytest.raises(TypeError, match="b must match a's dtype"):
+    with pytest.raises(TypeError, match="b must have a's dtype"):
         linear_scan(a, a.double())
     with pytest.raises(TypeError, match="a must be a torch.Tensor, got list"):
         linear_scan([0.5, 0.5], a)
@@ -273,7 +273,7 @@ def test_model_rejects_bad_inputs(cls):
         ValueError, match=r"h0 must have shape \(batch_size, num_hiddens\) = \(2, 6\)"
     ):
         model(torch.randn(5, 2, 4), torch.zeros(3, 6))
-    with pytest.raises(TypeError, match="h0 must match X's dtype"):
+    with pytest.raises(TypeError, match="h0 must have X's dtype"):
         model(torch.randn(5, 2, 4), torch.zeros(2, 6, dtype=torch.float64))
     with pytest.raises(ValueError, match="mode must be one of"):
         model(torch.randn(5, 2, 4), mode="parallel")

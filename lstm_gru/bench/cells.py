@@ -4,54 +4,33 @@
 
 For each cell type, one forward and backward pass over a (num_steps, batch_size, num_inputs)
 batch is timed for the scratch cell and for the fused module holding the same weights,
-alternating the two so both see the same machine load; medians are reported. One JSON
+alternating the two so both see the same machine load (``lstm_gru.compare.time_training_steps``);
+medians are reported. One JSON
 line per cell type: tokens/s of each, ``ratio`` = scratch time / fused time, and the
 largest output difference between the two (they compute the same function).
 """
 
 import argparse
-import statistics
-import time
 
 import torch
-from torch import nn
 
 from lstm_gru.bench import add_device_options, device_from, emit, round_sig
-from lstm_gru.cells import GRUScratch, LSTMScratch, RNNScratch
-
-CELLS = {"lstm": (nn.LSTM, LSTMScratch), "gru": (nn.GRU, GRUScratch), "rnn": (nn.RNN, RNNScratch)}
-
-
-def _seconds_per_pass(model: nn.Module, X: torch.Tensor) -> float:
-    """Wall time of one forward + backward pass of ``model`` on ``X``."""
-    model.zero_grad(set_to_none=True)
-    if X.device.type == "cuda":
-        torch.cuda.synchronize(X.device)
-    start = time.perf_counter()
-    outputs, _ = model(X)  # (num_steps, batch_size, num_hiddens)
-    outputs.sum().backward()
-    if X.device.type == "cuda":
-        torch.cuda.synchronize(X.device)
-    return time.perf_counter() - start
+from lstm_gru.cells import RNN_CLASSES, SCRATCH_CLASSES
+from lstm_gru.compare import time_training_steps
 
 
 def compare(kind: str, args, device: torch.device) -> dict:
     """Time the scratch and fused ``kind`` cells side by side; emit and return the record."""
-    fused_class, scratch_class = CELLS[kind]
-    fused = fused_class(args.num_inputs, args.num_hiddens).to(device)
-    scratch = scratch_class.from_torch(fused)
+    fused = RNN_CLASSES[kind](args.num_inputs, args.num_hiddens).to(device)
+    scratch = SCRATCH_CLASSES[kind].from_torch(fused)
     # (num_steps, batch_size, num_inputs)
     X = torch.randn(args.num_steps, args.batch_size, args.num_inputs, device=device)
     with torch.no_grad():
         max_abs_diff = (scratch(X)[0] - fused(X)[0]).abs().max().item()
-    for _ in range(args.warmup):
-        _seconds_per_pass(scratch, X), _seconds_per_pass(fused, X)
-    scratch_s, fused_s = [], []
-    for r in range(args.repeats):  # alternate which runs first
-        pair = [(scratch, scratch_s), (fused, fused_s)]
-        for model, times in pair if r % 2 == 0 else pair[::-1]:
-            times.append(_seconds_per_pass(model, X))
-    scratch_t, fused_t = statistics.median(scratch_s), statistics.median(fused_s)
+    seconds = time_training_steps(
+        {"scratch": scratch, "fused": fused}, X, repeats=args.repeats, warmup=args.warmup
+    )
+    scratch_t, fused_t = seconds["scratch"], seconds["fused"]
     tokens = args.num_steps * args.batch_size
     return emit(
         "cells",
@@ -78,7 +57,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--num-hiddens", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=20, help="timed passes of each model")
     parser.add_argument("--warmup", type=int, default=2, help="untimed passes first")
-    parser.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=["lstm", "gru"])
+    parser.add_argument("--cells", nargs="+", choices=sorted(RNN_CLASSES), default=["lstm", "gru"])
     add_device_options(parser)
     args = parser.parse_args(argv)
     for name in ("batch_size", "num_steps", "num_inputs", "num_hiddens", "repeats"):
