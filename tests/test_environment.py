@@ -67,6 +67,7 @@ def test_every_package_and_data_file_is_listed_for_installation():
             "lstm_gru.bench",
             "lstm_gru.corpora",
             "lstm_gru.exercises",
+            "lstm_gru.widgets",
         ]
     )
     corpora = ROOT / "lstm_gru" / "corpora"
@@ -126,7 +127,7 @@ def test_the_readme_lists_every_module_of_the_package():
         "lstm_gru." + ".".join(path.relative_to(ROOT / "lstm_gru").with_suffix("").parts)
         for path in (ROOT / "lstm_gru").glob("*.py")
         if not path.name.startswith("_")
-    ) + ["lstm_gru.bench", "lstm_gru.corpora", "lstm_gru.exercises"]
+    ) + sorted(f"lstm_gru.{path.parent.name}" for path in (ROOT / "lstm_gru").glob("*/__init__.py"))
     missing = [m for m in modules if f"`{m}`" not in table]
     assert not missing, f"README's package table does not list {missing}"
 

@@ -11,13 +11,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from lstm_gru.bench.widgets import measure_text_update  # noqa: E402
 from lstm_gru.data import Vocab  # noqa: E402
 from lstm_gru.models import CharRNN  # noqa: E402
 from lstm_gru.widgets import (  # noqa: E402
     GateExplorer,
     GatePlayground,
     explorer_figure,
-    measure_text_update,
     playground_curves,
     playground_figure,
 )

@@ -12,10 +12,12 @@ import time
 import matplotlib
 
 from lstm_gru.bench import emit, round_sig
+from lstm_gru.checks import check_positive_int
 
 
 def _timed(action, repeats: int) -> tuple[float, float]:
-    """Median wall and CPU milliseconds of ``action()`` over ``repeats`` runs."""
+    """Median wall and CPU milliseconds of ``action(k)`` over runs k = 0 .. repeats - 1."""
+    check_positive_int(repeats, "repeats")
     walls, cpus = [], []
     for k in range(repeats):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -23,6 +25,11 @@ def _timed(action, repeats: int) -> tuple[float, float]:
         walls.append((time.perf_counter() - wall) * 1e3)
         cpus.append((time.process_time() - cpu) * 1e3)
     return statistics.median(walls), statistics.median(cpus)
+
+
+def measure_text_update(explorer, text: str, repeats: int = 5) -> float:
+    """Median milliseconds for a ``GateExplorer`` to recompute and redraw the gates of ``text``."""
+    return _timed(lambda _: explorer.set_text(text), repeats)[0]
 
 
 def main(argv: list[str]) -> None:
