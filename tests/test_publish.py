@@ -205,7 +205,7 @@ def shown(deck) -> list[tuple]:
     """(slide type, text) per cell of a deck; code cells whose input is hidden read "<outputs>"."""
     return [
         (
-            cell.metadata.slideshow["slide_type"],
+            cell.metadata.get("slideshow", {}).get("slide_type", "-"),
             "<outputs>" if cell.metadata.get("transient", {}).get("remove_source") else cell.source,
         )
         for cell in deck.cells
@@ -330,14 +330,24 @@ def decks(slides: Path, name: str) -> list[Path]:
 def test_slides_follow_the_slide_metadata(slides, name):
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     lecture = publish.lecture_notebook(nb)
-    kinds = [c.metadata.slideshow["slide_type"] for deck in lecture for c in deck.cells]
+    kinds = [
+        c.metadata.get("slideshow", {}).get("slide_type", "-")
+        for deck in lecture
+        for c in deck.cells
+    ]
     starts = sum(kind in ("slide", "subslide") for kind in kinds)
     text = "".join(page.read_text(encoding="utf-8") for page in decks(slides, name))
     # nbconvert opens one <section> per slide and one more per slide or subslide
     assert text.count("<section") == starts + kinds.count("slide")
     assert text.count('<aside class="notes">') == kinds.count("notes")
     assert starts >= 2, "a chapter's slides need slide/subslide metadata on its cells"
-    setup = [c for c in nb.cells if c.cell_type == "code" and not c.outputs]
+    setup = [  # code without output, unless a slide shows its key lines
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and not c.outputs
+        and not {"show", "input"} & set(c.metadata.get("slides", {}))
+    ]
     assert all(c.metadata.get("slideshow", {}).get("slide_type") == "skip" for c in setup), (
         "set-up cells (code without output) are Skip on the slides"
     )

@@ -196,7 +196,9 @@ def embed_markdown_images(nb, base: Path) -> int:
         quote = match.group(2)
         return match.group(0) if url is None else f"{match.group(1)}{quote}{url}{quote}"
 
-    def embed(text: str) -> str:
+    def embed(text: str | None) -> str | None:
+        if text is None:  # a slide that shows the cell's own text
+            return None
         return HTML_IMAGE.sub(html_image, MARKDOWN_IMAGE.sub(markdown_image, text))
 
     for cell in nb.cells:
@@ -204,9 +206,8 @@ def embed_markdown_images(nb, base: Path) -> int:
             cell.source = embed(cell.source)
             show = cell.metadata.get("slides", {}).get("show")
             if show is not None:  # what the cell shows on a slide instead (one text or a list)
-                cell.metadata.slides.show = (
-                    [embed(text) for text in show] if isinstance(show, list) else embed(show)
-                )
+                show = [embed(text) for text in show] if isinstance(show, list) else embed(show)
+                cell.metadata.slides.show = show
     return count
 
 
