@@ -84,11 +84,18 @@ MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageF
 {%- block html_head_css -%}
 <style type="text/css">
 .reveal .jp-RenderedMarkdown img {  /* a diagram fits one slide, beside its heading */
+  display: block;
+  margin: 0 auto;
   max-height: 420px;
   max-width: 100%;
   width: auto;
 }
+.reveal .jp-RenderedMarkdown :is(h1, h2, h3, h4) + p:last-child > img:only-child {
+  max-height: 560px;  /* a diagram alone under its heading: as large as the slide allows */
+}
 .reveal .jp-OutputArea-output img {  /* a figure fits one slide, beside a heading */
+  display: block;
+  margin: 0 auto;
   max-height: 520px;
   max-width: 100%;
   width: auto;
