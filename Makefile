@@ -13,7 +13,8 @@ LAB_ARGS ?=
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 600
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup lab test test-gpu notebooks lint format html slides student diagrams bench clean
+.PHONY: setup lab test test-gpu notebooks lint format html slides student diagrams bench clean \
+  zh lab-zh slides-zh html-zh i18n-update
 
 setup: $(STAMP)
 
@@ -75,6 +76,30 @@ slides: $(STAMP)
 
 html: $(STAMP)
 	$(BIN)/python -m tools.publish html build/html $(NOTEBOOKS)
+
+# The Chinese edition (README: "中文版"): build/zh/notebooks/, from the English notebooks and the
+# catalogues in locale/zh/. `make zh` translates and then executes every chapter in Chinese
+# (figures and widgets too, like `make notebooks`); ZH_RUN=0 only translates.
+ZH_DIR := build/zh/notebooks
+ZH_RUN ?= 1
+zh: $(STAMP)
+	$(BIN)/python -m tools.i18n build $(ZH_DIR) $(NOTEBOOKS)
+	if [ "$(ZH_RUN)" = 1 ]; then for nb in $(ZH_DIR)/*.ipynb; do \
+	  LSTM_GRU_LANG=zh $(CPU_ONLY) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
+	done; fi
+
+lab-zh: $(STAMP)
+	$(MAKE) zh ZH_RUN=0
+	LSTM_GRU_LANG=zh $(BIN)/jupyter lab $(ZH_DIR)/00_start_here.ipynb --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+slides-zh html-zh: %-zh: zh
+	$(BIN)/python -m tools.publish $* build/zh/$* $(ZH_DIR)/*.ipynb
+
+# After editing English text: refresh the catalogues (changed cells become fuzzy), then translate.
+i18n-update: $(STAMP)
+	$(BIN)/python -m tools.i18n update
+	$(BIN)/python -m tools.i18n check || true
 
 # For students: the course with every exercise's model answer removed, in build/student/.
 student: $(STAMP)

@@ -282,6 +282,9 @@ def static_widget_outputs(nb) -> int:
 
 
 SLIDE_STARTS = ("slide", "subslide")
+# The speaker notes' labels for the question and its answer, by the notebook's language
+# (``metadata.lstm_gru.language``, which the Chinese edition's build sets).
+NOTE_LABELS = {"en": ("Ask the room:", "Expected answer:"), "zh": ("向全班提问：", "预期回答：")}
 
 
 def _blocks(markdown: str) -> list[str]:
@@ -351,6 +354,7 @@ def lecture_notebook(nb) -> list:
     go to each slide's notes (the rest to the last; default: all to the first). Cells
     marked Skip stay out; ``slides.deck`` on a cell that opens a slide starts a new deck there.
     """
+    ask_label, answer_label = NOTE_LABELS[nb.metadata.get("lstm_gru", {}).get("language", "en")]
     decks, cells, notes = [], [], None
     for cell in nb.cells:
         meta = cell.metadata.get("slides", {})
@@ -396,8 +400,8 @@ def lecture_notebook(nb) -> list:
                     code.outputs = [code.outputs[i] for i in meta["outputs"]]
                 cells += [code, notes] if opens else [code]
             lines = said[part]
-            lines += [f"**Ask the room:** {asks[part]}"] if asks[part] else []
-            lines += [f"**Expected answer:** {answers[part]}"] if answers[part] else []
+            lines += [f"**{ask_label}** {asks[part]}"] if asks[part] else []
+            lines += [f"**{answer_label}** {answers[part]}"] if answers[part] else []
             notes.source = "\n\n".join(filter(None, [notes.source, *lines]))
     decks.append(cells)
     return [

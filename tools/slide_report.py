@@ -10,8 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from tools.publish import NOTE_LABELS
+
 CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 720
+LABELS = tuple(NOTE_LABELS.values())  # the notes' question and answer labels, any language
 TOLERANCE = 24  # pixels a slide may overflow (about one line of text: "more than a little" fails)
 
 # One slide, shown with every fragment, after MathJax has typeset it and its images loaded.
@@ -63,7 +66,7 @@ def problems(rows: list[dict]) -> list[str]:
         where = f"slide {number} ({row['title'] or 'untitled'})"
         if row["height"] > HEIGHT + TOLERANCE:
             found.append(f"{where} is {row['height']} px tall (screen: {HEIGHT} px)")
-        if "Ask the room:" not in row["notes"] or "Expected answer:" not in row["notes"]:
+        if not any(ask in row["notes"] and answer in row["notes"] for ask, answer in LABELS):
             found.append(f"{where} has no question for the room and expected answer in its notes")
     return found
 
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.pages:
             rows = measure(browser, path, args.screenshots)
             for number, row in enumerate(rows, start=1):
-                asks = "Q&A" if "Ask the room:" in row["notes"] else "---"
+                asks = "Q&A" if any(ask in row["notes"] for ask, _ in LABELS) else "---"
                 print(f"{path.name} {number:3d} {row['height']:5d}px {asks} {row['title'][:60]}")
             found = problems(rows)
             failed += bool(found)
