@@ -184,7 +184,7 @@ def test_build_keeps_english_where_no_translation_exists(tmp_path):
     nb.cells = [nbformat.v4.new_markdown_cell("## Gates"), nbformat.v4.new_code_cell("x = 1")]
     nbformat.write(nb, tmp_path / "notebooks" / "99_new.ipynb")
     (written,) = i18n.build(
-        tmp_path / "zh", [tmp_path / "notebooks" / "99_new.ipynb"], root=tmp_path
+        tmp_path / "zh" / "notebooks", [tmp_path / "notebooks" / "99_new.ipynb"], root=tmp_path
     )
     assert [c.source for c in nbformat.read(written, as_version=4).cells] == ["## Gates", "x = 1"]
 
