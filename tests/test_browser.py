@@ -19,12 +19,15 @@ import re
 import shutil
 from pathlib import Path
 
+import polib
 import pytest
 
 from lstm_gru.claims import SMOKE_ENV
 from tests.lab_server import ROOT, free_port, lab_args, lab_server, new_token
+from tools import i18n
 
 CHROMIUM = "/usr/bin/chromium"
+ZH_CHAPTER = "00_start_here.ipynb"  # the Chinese chapter the browser opens (it has a widget)
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TEXT_FALLBACK = re.compile(r"\b(HBox|VBox|IntSlider|FloatSlider|Text|Dropdown|Image|Output)\(")
 
@@ -163,9 +166,11 @@ def lab(tmp_path_factory):
     site = tmp / "site"  # a copy: the browser never writes into the real notebooks
     shutil.copytree(ROOT / "notebooks", site / "notebooks")
     shutil.copytree(ROOT / "img", site / "img")
+    i18n.build(site / "zh" / "notebooks", [ROOT / "notebooks" / ZH_CHAPTER])  # + img, marker
     for name, values in SMOKE_PARAMETERS.items():
-        if (site / "notebooks" / name).exists():
-            shrink(site / "notebooks" / name, values)
+        for folder in (site / "notebooks", site / "zh" / "notebooks"):
+            if (folder / name).exists():
+                shrink(folder / name, values)
     port, token = free_port(), new_token()
     command = [str(ROOT / ".venv/bin/jupyter"), "lab", *lab_args(port, token)]
     command += ["--allow-root", f"--ServerApp.root_dir={site}"]
@@ -316,3 +321,18 @@ def test_widgets_render_and_respond(lab, page, name):
     print(
         f"{name}: {areas.count()} widget outputs, {moved} sliders moved, {typed} text boxes typed"
     )
+
+
+@pytest.mark.browser
+def test_a_chinese_chapter_shows_chinese_widget_labels(lab, page):
+    """The Chinese build of chapter 00, opened in JupyterLab like any notebook: its kernel finds
+    the language marker beside it, and the widget's labels come from the package catalogue."""
+    page.goto(f"{lab.base_url}/lab/tree/zh/notebooks/{ZH_CHAPTER}?reset&token={lab.token}")
+    wait_kernel_idle(page)
+    run_all(page, timeout_ms=300_000)
+    shown = "\n".join(output_texts(page, ".jp-OutputArea-output .jupyter-widgets"))
+    assert shown.strip(), "no widget rendered"
+    catalogue = polib.pofile(str(i18n.package_catalogue()))
+    labels = [e.msgstr for e in catalogue if e.msgstr and len(e.msgid) < 40 and "{" not in e.msgid]
+    found = [label for label in labels if label in shown]
+    assert found, f"no translated widget label among the widgets' text: {shown[:300]!r}"
