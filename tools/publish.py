@@ -56,6 +56,10 @@ WIDGET_NOTE = (
     "[Interactive widget: it runs only in a live notebook (JupyterLab). "
     "The static figure next to it shows the same idea.]"
 )
+WIDGET_NOTES = {  # by the notebook's language (metadata.lstm_gru.language, set by tools.i18n)
+    "en": WIDGET_NOTE,
+    "zh": "[交互式小部件：只能在运行中的笔记本（JupyterLab）里使用。旁边的静态图展示了同样的内容。]",
+}
 # ipywidgets' own text fallback, e.g. "VBox(children=(IntSlider(value=3), ...))"
 WIDGET_REPR = re.compile(r"^[A-Z]\w*\(")
 PROGRESS_MODELS = ("FloatProgressModel", "IntProgressModel")
@@ -247,10 +251,10 @@ def strip_test_markers(nb) -> int:
     return count
 
 
-def _widget_text(view: dict, plain: str, state: dict) -> str:
+def _widget_text(view: dict, plain: str, state: dict, note: str = WIDGET_NOTE) -> str:
     """The text shown offline for one widget output: a tqdm progress bar as tqdm prints it
     (from the saved widget state, so at its final value), a widget's own text if it has one
-    (``GatePlayground``'s), else :data:`WIDGET_NOTE` instead of ipywidgets' ``VBox(...)``."""
+    (``GatePlayground``'s), else ``note`` instead of ipywidgets' ``VBox(...)``."""
 
     def model(ref: str) -> dict:
         return state.get(ref.removeprefix("IPY_MODEL_"), {}).get("state", {})
@@ -262,7 +266,7 @@ def _widget_text(view: dict, plain: str, state: dict) -> str:
         text = f"{left.get('value', '')}|{'█' * done}{' ' * (10 - done)}|{right.get('value', '')}"
         return html.unescape(text).replace("\u2007", " ")  # tqdm pads with figure spaces
     if not plain or WIDGET_REPR.match(plain):
-        return WIDGET_NOTE
+        return note
     return plain
 
 
@@ -270,13 +274,14 @@ def static_widget_outputs(nb) -> int:
     """Turn every widget output of ``nb`` into plain text (see :func:`_widget_text`), in place,
     and drop the saved widget state (it needs a widget manager from a CDN). Returns the count."""
     saved = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    note = WIDGET_NOTES[nb.metadata.get("lstm_gru", {}).get("language", "en")]
     count = 0
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data:
                 view = data.pop(WIDGET_VIEW)
-                data["text/plain"] = _widget_text(view, data.get("text/plain", ""), saved)
+                data["text/plain"] = _widget_text(view, data.get("text/plain", ""), saved, note)
                 count += 1
     return count
 
