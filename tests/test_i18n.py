@@ -175,6 +175,8 @@ def test_chinese_slides_show_translated_slides_and_notes(chinese, tmp_path):
     assert (
         text.count(publish.NOTE_LABELS["zh"][0]) > 10 and publish.NOTE_LABELS["en"][0] not in text
     )
+    handout = publish.build_html([chinese / "02_lstm.ipynb"], tmp_path / "html")[0].read_text()
+    assert publish.WIDGET_NOTES["zh"] in handout and publish.WIDGET_NOTE not in handout
 
 
 def test_build_keeps_english_where_no_translation_exists(tmp_path):
