@@ -37,6 +37,8 @@ CJK_FONTS = (
     "Heiti SC",
 )
 
+FALLBACK_FONT = "DejaVu Sans"  # matplotlib's own font: the symbols a CJK font lacks
+
 _chosen: str | None = None
 
 
@@ -83,14 +85,49 @@ def catalogue(code: str) -> dict[str, str]:
 
 def tr(text: str) -> str:
     """``text`` (English) in the current language; the English text when no translation exists.
-    Placeholders such as ``{name}`` survive translation: call ``.format`` on the result."""
+    Placeholders such as ``{name}`` survive translation: call ``.format`` on the result. Text
+    made by :data:`later` is looked up by its template and then formatted."""
+    template = getattr(text, "template", None)
+    if template is not None:
+        return catalogue(language()).get(template, template).format(**text.values)
     return catalogue(language()).get(text, text)
+
+
+class _Later(str):
+    """English text built with ``later.tr(template, **values)``: it is the formatted English
+    string, and remembers the template so that :func:`tr` can translate it when shown."""
+
+    def __new__(cls, template: str, values: dict):
+        text = super().__new__(cls, template.format(**values))
+        text.template, text.values = template, values
+        return text
+
+
+class _Marker:
+    """``later.tr(text, **values)``: for text a module builds as it is imported (exercise
+    hints, model answers, typical mistakes), which must still follow :func:`set_language`.
+    It returns the English text (formatted with ``values``, if any) and marks the literal for
+    the catalogue; the code that shows the text passes it to :func:`tr` then."""
+
+    @staticmethod
+    def tr(text: str, **values) -> str:
+        return _Later(text, values) if values else text
+
+
+later = _Marker()
+
+
+# Parts of the file names of the CJK_FONTS, lowercased, to find them among the system's fonts.
+CJK_FONT_FILES = ("cjk", "notosanssc", "sourcehansans", "wqy", "pingfang", "msyh", "simhei")
 
 
 @functools.cache
 def cjk_font() -> str | None:
     """The family name of an installed font with Chinese glyphs, registering the ``mplfonts``
-    package's fonts first if it is installed; None when there is none."""
+    package's fonts first if it is installed; None when there is none. A font installed after
+    matplotlib cached its list of fonts (e.g. ``apt install fonts-noto-cjk`` after the first
+    import of matplotlib) is missing from that list, so the system's font files are also
+    searched by name."""
     from matplotlib import font_manager
 
     try:
@@ -100,8 +137,21 @@ def cjk_font() -> str | None:
             font_manager.fontManager.addfont(str(path))
     except ImportError:
         pass
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+
+    def find() -> str | None:
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    if find() is None:
+        known = {font.fname for font in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            name = Path(path).name.lower().replace("-", "").replace("_", "")
+            if path not in known and any(part in name for part in CJK_FONT_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError):  # a font file FreeType cannot read
+                    pass
+    return find()
 
 
 @functools.cache
@@ -113,9 +163,32 @@ def _warn_no_font() -> None:
     )
 
 
+def _use_font(font: str) -> None:
+    """``font`` first in ``font.sans-serif`` (plain text and mathtext then find its glyphs and
+    its Latin letters), and matplotlib's DejaVu Sans added to ``font.family`` for the symbols a
+    CJK font lacks (↵, ␣). Text keeps the families it was made with: see :func:`prepare_figure`."""
+    import matplotlib
+
+    families = matplotlib.rcParams["font.sans-serif"]
+    if families[:1] != [font]:
+        matplotlib.rcParams["font.sans-serif"] = [font, *families]
+    if FALLBACK_FONT not in matplotlib.rcParams["font.family"]:
+        matplotlib.rcParams["font.family"] = [*matplotlib.rcParams["font.family"], FALLBACK_FONT]
+
+
+def prepare_figure() -> None:
+    """Call before making a figure whose text goes through :func:`figure_text`: in a language
+    other than English, with a font for it installed, every text of the figure (tick labels
+    made before the first translated label too) can then draw both scripts. No-op otherwise."""
+    if language() != "en":
+        font = cjk_font()
+        if font is not None:
+            _use_font(font)
+
+
 def figure_text(text: str) -> str:
-    """:func:`tr` for text drawn by matplotlib: the translation only if a font can draw it (then
-    that font is put first in ``font.sans-serif``), else the English text and one warning."""
+    """:func:`tr` for text drawn by matplotlib: the translation only if a font can draw it (see
+    :func:`_use_font`), else the English text and one warning."""
     translated = tr(text)
     if translated == text or translated.isascii():
         return translated
@@ -123,9 +196,5 @@ def figure_text(text: str) -> str:
     if font is None:
         _warn_no_font()
         return text
-    import matplotlib
-
-    families = matplotlib.rcParams["font.sans-serif"]
-    if families[:1] != [font]:
-        matplotlib.rcParams["font.sans-serif"] = [font, *families]
+    _use_font(font)
     return translated
