@@ -16,6 +16,8 @@ only to drive their widgets) a claim that does not hold is reported, not raised.
 
 import os
 
+from lstm_gru.i18n import tr
+
 SMOKE_ENV = "LSTM_GRU_SMOKE"
 
 
@@ -41,10 +43,17 @@ def claim(statement: str, holds, measured=None) -> None:
     if holds:
         print(f"✔ {statement}")
         return
-    detail = "" if measured is None else f" (measured: {_shown(measured)})"
     if _smoke_run():
-        print(f"- not checked in this smoke run ({SMOKE_ENV}=1): {statement}{detail}")
+        detail = (
+            "" if measured is None else tr(" (measured: {value})").format(value=_shown(measured))
+        )
+        print(
+            tr("- not checked in this smoke run ({env}=1): {statement}{detail}").format(
+                env=SMOKE_ENV, statement=statement, detail=detail
+            )
+        )
         return
+    detail = "" if measured is None else f" (measured: {_shown(measured)})"
     raise ClaimError(f"this run does not support the claim: {statement}{detail}")
 
 

@@ -11,6 +11,8 @@ import random
 import numpy as np
 import torch
 
+from lstm_gru.i18n import tr
+
 DEVICE_ENV = "LSTM_GRU_DEVICE"
 DEVICE_CHOICES = ("cpu", "cuda", "mps")
 
@@ -55,12 +57,16 @@ def device_choice(i: int = 0) -> tuple[torch.device, str]:
             )
         return torch.device("mps"), f"{DEVICE_ENV}=mps"
     if 0 <= i < gpus:
-        return torch.device(f"cuda:{i}"), f"CUDA GPU found: {torch.cuda.get_device_name(i)}"
+        return torch.device(f"cuda:{i}"), tr("CUDA GPU found: {name}").format(
+            name=torch.cuda.get_device_name(i)
+        )
     if _mps_available():
-        return torch.device("mps"), "Apple silicon GPU (mps)"
+        return torch.device("mps"), tr("Apple silicon GPU (mps)")
     if gpus:
-        return torch.device("cpu"), f"no CUDA GPU {i} (there are {gpus}) or Apple GPU, so the CPU"
-    return torch.device("cpu"), "no CUDA or Apple GPU found, so the CPU"
+        return torch.device("cpu"), tr(
+            "no CUDA GPU {i} (there are {gpus}) or Apple GPU, so the CPU"
+        ).format(i=i, gpus=gpus)
+    return torch.device("cpu"), tr("no CUDA or Apple GPU found, so the CPU")
 
 
 def try_gpu(i: int = 0) -> torch.device:

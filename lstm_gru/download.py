@@ -20,6 +20,8 @@ import zipfile
 from http.client import HTTPException
 from pathlib import Path
 
+from lstm_gru.i18n import tr
+
 CHUNK_SIZE = 1 << 20  # bytes read per step while streaming and hashing
 _SHA1_PATTERN = re.compile(r"[0-9a-f]{40}")
 _MARKER = ".lstm_gru-source.sha1"  # written inside an extracted folder: the archive's SHA-1
@@ -69,7 +71,7 @@ def download(url: str, *, sha1: str, cache_dir=None, filename=None, timeout: flo
     path = _target(url, cache_dir, filename)
     if path.is_file() and sha1_of(path) == sha1:
         return path
-    print(f"Downloading {url} to {path}")
+    print(tr("Downloading {url} to {path}").format(url=url, path=path))
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     tmp = Path(tmp_name)
     try:

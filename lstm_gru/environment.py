@@ -8,13 +8,28 @@ from __future__ import annotations  # this module must import, and report, on an
 
 import importlib
 import platform
+import unicodedata
 from dataclasses import dataclass
 
 PYTHON_MIN = (3, 10)  # pyproject.toml: requires-python = ">=3.10"
 PYTHON_TESTED_MAX = (3, 13)  # newest Python the course is tested on (environment.yml: <3.14)
 TORCH_MIN = (2, 4)  # pyproject.toml: "torch>=2.4,<3"
 TORCH_BELOW = (3,)
-REBUILD = "run `make lab` to rebuild the environment"
+
+
+def tr(text: str) -> str:
+    """``lstm_gru.i18n.tr``, or ``text`` itself when that cannot run (this module reports on
+    environments the rest of the package does not support)."""
+    try:
+        from lstm_gru.i18n import tr as translate
+
+        return translate(text)
+    except Exception:
+        return text
+
+
+def _rebuild() -> str:
+    return tr("run `make lab` to rebuild the environment")
 
 
 @dataclass
@@ -53,16 +68,20 @@ def check_python(version: str) -> Check:
         return Check(
             name,
             False,
-            f"Python {version} found, the course supports {supported}: rebuild the environment "
-            f"with a supported Python (rm -rf .venv && make lab PYTHON=python3.12)",
+            tr(
+                "Python {version} found, the course supports {supported}: rebuild the "
+                "environment with a supported Python (rm -rf .venv && make lab "
+                "PYTHON=python3.12)"
+            ).format(version=version, supported=supported),
         )
     if found > PYTHON_TESTED_MAX:
         return Check(
             name,
             True,
-            f"Python {version}: newer than the tested {supported}; if a chapter fails, rebuild "
-            f"with Python {_dotted(PYTHON_TESTED_MAX)} (rm -rf .venv && make lab "
-            f"PYTHON=python{_dotted(PYTHON_TESTED_MAX)})",
+            tr(
+                "Python {version}: newer than the tested {supported}; if a chapter fails, "
+                "rebuild with Python {tested} (rm -rf .venv && make lab PYTHON=python{tested})"
+            ).format(version=version, supported=supported, tested=_dotted(PYTHON_TESTED_MAX)),
             warning=True,
         )
     return Check(name, True, f"Python {version}")
@@ -75,7 +94,9 @@ def check_torch(version: str) -> Check:
     ok = TORCH_MIN <= found < TORCH_BELOW
     detail = f"torch {version}"
     if not ok:
-        detail += f" found, the course needs {supported}: {REBUILD}"
+        detail += tr(" found, the course needs {supported}: {rebuild}").format(
+            supported=supported, rebuild=_rebuild()
+        )
     return Check(f"PyTorch {supported}", ok, detail)
 
 
@@ -83,14 +104,20 @@ def check_environment() -> list[Check]:
     """Run every check; each says what was found and, when it fails, what to do."""
     checks = [check_python(platform.python_version())]
     torch_name = f"PyTorch >= {_dotted(TORCH_MIN)}, < {_dotted(TORCH_BELOW)}"
-    device_name = "device the course will use"
+    device_name = tr("device the course will use")
     try:
         import torch
     except Exception as error:  # missing, or broken (e.g. a library it needs will not load)
         checks.append(
-            Check(torch_name, False, f"torch missing ({type(error).__name__}: {error}): {REBUILD}")
+            Check(
+                torch_name,
+                False,
+                tr("torch missing ({kind}: {error}): {rebuild}").format(
+                    kind=type(error).__name__, error=error, rebuild=_rebuild()
+                ),
+            )
         )
-        checks.append(Check(device_name, False, "cannot be chosen without torch"))
+        checks.append(Check(device_name, False, tr("cannot be chosen without torch")))
     else:
         checks.append(check_torch(torch.__version__))
         try:
@@ -103,9 +130,9 @@ def check_environment() -> list[Check]:
     checks.append(_check_widgets())
     try:
         importlib.import_module("d2l.torch")
-        checks.append(Check("d2l importable", True, "from d2l import torch as d2l"))
+        checks.append(Check(tr("d2l importable"), True, "from d2l import torch as d2l"))
     except Exception as error:  # any import-time failure is what the student needs to see
-        checks.append(Check("d2l importable", False, f"{type(error).__name__}: {error}"))
+        checks.append(Check(tr("d2l importable"), False, f"{type(error).__name__}: {error}"))
     return checks
 
 
@@ -116,21 +143,28 @@ def _check_widgets() -> Check:
         try:
             versions[module] = importlib.import_module(module).__version__
         except ImportError:
-            versions[module] = "missing"
+            versions[module] = tr("missing")
     ipywidgets, lab_widgets = versions["ipywidgets"], versions["jupyterlab_widgets"]
     matched = ipywidgets.split(".")[0] == "8" and lab_widgets.split(".")[0] == "3"
     return Check(
-        "ipywidgets 8 with jupyterlab_widgets 3",
+        tr("ipywidgets 8 with jupyterlab_widgets 3"),
         matched,
         f"ipywidgets {ipywidgets}, jupyterlab_widgets {lab_widgets}"
-        + ("" if matched else f": {REBUILD}"),
+        + ("" if matched else f": {_rebuild()}"),
     )
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: wide (Chinese) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def report(checks: list[Check]) -> str:
     """The checks as aligned lines: ``ok   name: detail``, ``warn ...`` or ``FAIL ...``."""
-    width = max(len(c.name) for c in checks)
-    marks = {(True, False): "ok  ", (True, True): "warn"}
+    width = max(_width(c.name) for c in checks)
+    marks = {(True, False): tr("ok  "), (True, True): tr("warn")}
     return "\n".join(
-        f"{marks.get((c.ok, c.warning), 'FAIL')}  {c.name:<{width}}  {c.detail}" for c in checks
+        f"{marks.get((c.ok, c.warning), tr('FAIL'))}  {c.name}{' ' * (width - _width(c.name))}"
+        f"  {c.detail}"
+        for c in checks
     )

@@ -41,6 +41,7 @@ from lstm_gru.encoder_decoder import (
     greedy_decode,
     masked_cross_entropy,
 )
+from lstm_gru.i18n import tr
 from lstm_gru.metrics import phoneme_error_rate, word_error_rate
 from lstm_gru.train import History, fit
 
@@ -110,10 +111,16 @@ class G2PData:
     path: Path
 
     def __repr__(self) -> str:
-        return (
-            f"G2PData(train={len(self.train)}, valid={len(self.valid)}, test={len(self.test)} "
-            f"words; {len(self.letters)} letter and {len(self.phonemes)} phoneme ids; "
-            f"sha256 {self.sha256[:12]}...)"
+        return tr(
+            "G2PData(train={train}, valid={valid}, test={test} words; {letters} letter and "
+            "{phonemes} phoneme ids; sha256 {sha256}...)"
+        ).format(
+            train=len(self.train),
+            valid=len(self.valid),
+            test=len(self.test),
+            letters=len(self.letters),
+            phonemes=len(self.phonemes),
+            sha256=self.sha256[:12],
         )
 
 

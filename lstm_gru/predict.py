@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import ipywidgets as widgets
 
+from lstm_gru.i18n import tr
+
 __all__ = ["PredictFirst"]
 
 
@@ -35,8 +37,10 @@ class PredictFirst:
         self.buttons = widgets.ToggleButtons(
             options=options, value=None, style={"button_width": "auto"}
         )
-        self.result = widgets.HTML("<i>Pick an answer before you run the experiment.</i>")
-        prompt = widgets.HTML(f"<b>Predict first.</b> {html.escape(question)}")
+        self.result = widgets.HTML(tr("<i>Pick an answer before you run the experiment.</i>"))
+        prompt = widgets.HTML(
+            tr("<b>Predict first.</b> {question}").format(question=html.escape(question))
+        )
         self.widget = widgets.VBox([prompt, self.buttons, self.result])
         self.buttons.observe(lambda _: self._update(), names="value")
 
@@ -53,13 +57,17 @@ class PredictFirst:
     def verdict(self) -> str:
         """One sentence: the measured answer and how the pick compares (after ``reveal``)."""
         if self.answer is None:
-            return "Not revealed yet: run the experiment first."
-        text = f"Measured: {self.measured}. So: {self.answer}."
+            return tr("Not revealed yet: run the experiment first.")
+        text = tr("Measured: {measured}. So: {answer}.").format(
+            measured=self.measured, answer=self.answer
+        )
         if self.pick is None:
-            return text + " (You did not pick an answer.)"
+            return text + tr(" (You did not pick an answer.)")
         if self.pick == self.answer:
-            return text + f" You predicted {self.pick}: right."
-        return text + f" You predicted {self.pick}: not this time. Why might that be?"
+            return text + tr(" You predicted {pick}: right.").format(pick=self.pick)
+        return text + tr(" You predicted {pick}: not this time. Why might that be?").format(
+            pick=self.pick
+        )
 
     def _update(self) -> None:
         if self.answer is not None:
@@ -72,11 +80,15 @@ class PredictFirst:
             raise ValueError(f"answer must be one of {self.options}, got {answer!r}")
         self.answer, self.measured = answer, measured
         self._update()
-        print(f"Predict first: {self.question}\nMeasured: {measured}. So: {answer}.")
+        print(
+            tr("Predict first: {question}").format(question=self.question)
+            + "\n"
+            + tr("Measured: {measured}. So: {answer}.").format(measured=measured, answer=answer)
+        )
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        lines = [f"Predict first: {self.question}"]
+        lines = [tr("Predict first: {question}").format(question=self.question)]
         lines += [f"  ({chr(ord('a') + k)}) {o}" for k, o in enumerate(self.options)]
         bundle["text/plain"] = "\n".join(lines)
         return bundle

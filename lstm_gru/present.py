@@ -15,6 +15,8 @@ import math
 
 import matplotlib as mpl
 
+from lstm_gru.i18n import tr
+
 # rcParams multiplied by ``scale`` (only numeric values: relative sizes such as
 # "large" already follow font.size).
 FONT_KEYS = (
@@ -63,7 +65,9 @@ class PresentationMode:
         normal_mode()
 
     def __repr__(self) -> str:
-        return f"presentation mode on (scale {self.scale:g}); normal_mode() switches it off"
+        return tr("presentation mode on (scale {scale:g}); normal_mode() switches it off").format(
+            scale=self.scale
+        )
 
 
 def _scaled(value, factor: float):

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from lstm_gru.checks import check_positive_int, check_tensor
 from lstm_gru.device import model_device, try_gpu
+from lstm_gru.i18n import tr
 
 
 @dataclass
@@ -299,7 +300,7 @@ def fit(
         metric_fn = _mean_loss_metric(loss_fn, device)
     history = History()
     start = time.perf_counter()
-    bar = tqdm(range(num_epochs), desc="epochs", disable=not progress)
+    bar = tqdm(range(num_epochs), desc=tr("epochs"), disable=not progress)
     for _ in bar:
         model.train()
         total, weight_sum = RunningSum(device), RunningSum(device)  # read once per epoch

@@ -17,6 +17,7 @@ import torch
 from matplotlib.figure import Figure
 
 from lstm_gru.checks import check_positive_int
+from lstm_gru.i18n import figure_text, prepare_figure
 
 SIGMOID_GATES = frozenset({"input", "forget", "output", "reset", "update"})
 STATE_NAMES = frozenset({"cell"})  # unbounded values
@@ -35,6 +36,23 @@ def printable_token(token: str) -> str:
     if len(token) == 1 and not token.isprintable():
         return repr(token)[1:-1]
     return token
+
+
+def gate_label(name: str) -> str:
+    """Gate ``name`` as a figure names it: the name itself in English, the gate's name in the
+    reader's language otherwise (``figure_text``); a name the course does not know stays as
+    it is."""
+    labels = {
+        "input": figure_text("input"),
+        "forget": figure_text("forget"),
+        "output": figure_text("output"),
+        "reset": figure_text("reset"),
+        "update": figure_text("update"),
+        "candidate": figure_text("candidate"),
+        "cell": figure_text("cell"),
+        "hidden": figure_text("hidden"),
+    }
+    return labels.get(name, name)
 
 
 def gate_kind(name: str) -> str:
@@ -146,6 +164,7 @@ def plot_gates(
     shows it at the end of the cell: assign it (``fig = plot_gates(trace)``) to show it once.
     """
     names = check_names(trace, names)
+    prepare_figure()
     matrices = [gate_matrix(trace, n, sample, max_units) for n in names]
     num_units, num_steps = matrices[0].shape
     tokens = getattr(trace, "tokens", None)
@@ -174,14 +193,16 @@ def plot_gates(
             vmin=vmin,
             vmax=vmax,
         )
-        ax.set_ylabel(f"{name}\nunit")
+        ax.set_ylabel(figure_text("{name}\nunit").format(name=gate_label(name)))
         ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=3, integer=True))
         fig.colorbar(image, ax=ax, pad=0.01, aspect=8)
     width_inches = fig.get_figwidth() * 0.8
     positions, labels = time_ticks(tokens, num_steps, max_time_labels(width_inches))
     for ax in axes:  # shared x axes (the default figure) show the labels at the bottom only
         ax.set_xticks(positions, labels)
-    axes[-1].set_xlabel("input token" if tokens is not None else "time step")
+    axes[-1].set_xlabel(
+        figure_text("input token") if tokens is not None else figure_text("time step")
+    )
     if title is not None:
         fig.suptitle(title)
     return fig

@@ -7,6 +7,7 @@ import math
 import torch
 
 from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise, OpenQuestion
+from lstm_gru.i18n import later, tr
 
 __all__ = [
     "exploding",
@@ -30,9 +31,9 @@ def rnn_step_reference(x, h, W_x, W_h, b):
 def _rnn_cases() -> list[Case]:
     cases = []
     for label, batch_size, num_inputs, num_hiddens, seed in [
-        ("batch 1, one unit", 1, 1, 1, 0),
-        ("batch 3, 4 units", 3, 2, 4, 1),
-        ("batch 2, 5 inputs, 3 units", 2, 5, 3, 2),
+        (later.tr("batch 1, one unit"), 1, 1, 1, 0),
+        (later.tr("batch 3, 4 units"), 3, 2, 4, 1),
+        (later.tr("batch 2, 5 inputs, 3 units"), 2, 5, 3, 2),
     ]:
         gen = torch.Generator().manual_seed(seed)
         cases.append(
@@ -55,12 +56,22 @@ rnn_step = CodeExercise(
     rnn_step_reference,
     _rnn_cases,
     names=("h",),
-    dims=("batch row", "unit"),
-    hints=("h_new = tanh(x @ W_x + h @ W_h + b): a product for the input, one for the state.",),
+    dims=(later.tr("batch row"), later.tr("unit")),
+    hints=(
+        later.tr(
+            "h_new = tanh(x @ W_x + h @ W_h + b): a product for the input, one for the state."
+        ),
+    ),
     mistakes={
-        "a sigmoid instead of tanh": lambda x, h, W_x, W_h, b: torch.sigmoid(x @ W_x + h @ W_h + b),
-        "leaving the previous state out": lambda x, h, W_x, W_h, b: torch.tanh(x @ W_x + b),
-        "W_h transposed (h @ W_h.T)": lambda x, h, W_x, W_h, b: torch.tanh(x @ W_x + h @ W_h.T + b),
+        later.tr("a sigmoid instead of tanh"): lambda x, h, W_x, W_h, b: torch.sigmoid(
+            x @ W_x + h @ W_h + b
+        ),
+        later.tr("leaving the previous state out"): lambda x, h, W_x, W_h, b: torch.tanh(
+            x @ W_x + b
+        ),
+        later.tr("W_h transposed (h @ W_h.T)"): lambda x, h, W_x, W_h, b: torch.tanh(
+            x @ W_x + h @ W_h.T + b
+        ),
     },
 )
 
@@ -75,9 +86,11 @@ def memory_kept_reference(forget):
 def _kept_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(0)
     return [
-        Case("one step", (torch.full((1, 1, 1), 0.5),)),
-        Case("20 steps, batch 2, 3 units", (torch.rand(20, 2, 3, generator=gen),)),
-        Case("gates near 1, 50 steps", (0.9 + 0.1 * torch.rand(50, 1, 4, generator=gen),)),
+        Case(later.tr("one step"), (torch.full((1, 1, 1), 0.5),)),
+        Case(later.tr("20 steps, batch 2, 3 units"), (torch.rand(20, 2, 3, generator=gen),)),
+        Case(
+            later.tr("gates near 1, 50 steps"), (0.9 + 0.1 * torch.rand(50, 1, 4, generator=gen),)
+        ),
     ]
 
 
@@ -86,15 +99,15 @@ memory_kept = CodeExercise(
     memory_kept_reference,
     _kept_cases,
     names=("kept",),
-    dims=("step", "batch row", "unit"),
+    dims=(later.tr("step"), later.tr("batch row"), later.tr("unit")),
     hints=(
-        "After t steps without input, c_t = f_t * f_{t-1} * ... * f_1 * c_0.",
-        "torch.cumprod(forget, dim=0) multiplies along time.",
+        later.tr("After t steps without input, c_t = f_t * f_{t-1} * ... * f_1 * c_0."),
+        later.tr("torch.cumprod(forget, dim=0) multiplies along time."),
     ),
     mistakes={
-        "a running sum instead of a product": lambda f: torch.cumsum(f, dim=0),
-        "multiplying along the units instead of time": lambda f: torch.cumprod(f, dim=2),
-        "only the last gate, not the product": lambda f: f,
+        later.tr("a running sum instead of a product"): lambda f: torch.cumsum(f, dim=0),
+        later.tr("multiplying along the units instead of time"): lambda f: torch.cumprod(f, dim=2),
+        later.tr("only the last gate, not the product"): lambda f: f,
     },
 )
 
@@ -102,35 +115,45 @@ half_life = NumberExercise(
     "ch01.half_life",
     round(math.log(0.5) / math.log(0.9), 2),
     question=(
-        "A memory cell whose forget gate stays at f = 0.9 and whose input gate is closed: after "
-        "how many steps is half of its value left?"
+        later.tr(
+            "A memory cell whose forget gate stays at f = 0.9 and whose input gate is closed: after "
+            "how many steps is half of its value left?"
+        )
     ),
     worked=(
-        "after t steps a memory kept by a forget gate f is f**t of what it was; f**t = 0.5 at "
-        "t = ln 0.5 / ln 0.9 = 6.58 steps. (The time scale 1 / (1 - f) = 10 steps is when it "
-        "falls to about 1/e.)"
+        later.tr(
+            "after t steps a memory kept by a forget gate f is f**t of what it was; f**t = 0.5 at "
+            "t = ln 0.5 / ln 0.9 = 6.58 steps. (The time scale 1 / (1 - f) = 10 steps is when it "
+            "falls to about 1/e.)"
+        )
     ),
     hints=(
-        "With no input, each step multiplies the memory by f = 0.9.",
-        "Solve 0.9**t = 0.5 for t with logarithms.",
+        later.tr("With no input, each step multiplies the memory by f = 0.9."),
+        later.tr("Solve 0.9**t = 0.5 for t with logarithms."),
     ),
     explain=lambda t: (
-        "That is the time scale 1 / (1 - f), where the memory falls to about 1/e, not to half."
+        tr("That is the time scale 1 / (1 - f), where the memory falls to about 1/e, not to half.")
         if abs(t - 10) < 0.5
-        else f"after {t} steps 0.9**{t} = {0.9**t:.3f} of the memory is left, not 0.5."
+        else tr("after {t} steps 0.9**{t} = {kept:.3f} of the memory is left, not 0.5.").format(
+            t=t, kept=0.9**t
+        )
     ),
     atol=0.01,
 )
 
 exploding = OpenQuestion(
-    "Exploding instead of vanishing",
+    later.tr("Exploding instead of vanishing"),
     (
-        "Inside torch.no_grad(), rnn.weight_hh_l0.mul_(3), then rerun the hand-written loop and "
-        "the cell that prints the eigenvalue, the mean tanh' and the measured factor.",
-        "tanh' = 1 - h**2 is near 0 where a unit is saturated (|h| near 1). What do larger "
-        "weights do to |h|?",
+        later.tr(
+            "Inside torch.no_grad(), rnn.weight_hh_l0.mul_(3), then rerun the hand-written loop and "
+            "the cell that prints the eigenvalue, the mean tanh' and the measured factor."
+        ),
+        later.tr(
+            "tanh' = 1 - h**2 is near 0 where a unit is saturated (|h| near 1). What do larger "
+            "weights do to |h|?"
+        ),
     ),
-    """
+    later.tr("""
     Scaling W_hh by 3 scales its eigenvalues by 3 (the largest: 0.65 -> 1.94), but it also
     pushes units into saturation, |h| near 1, where tanh' = 1 - h² is near 0. With the
     chapter's seed we measured: mean tanh' 0.94 -> 0.53; the rough rule (eigenvalue × mean
@@ -146,18 +169,22 @@ exploding = OpenQuestion(
     the explosion without forbidding it: at ×5 we measured 1.27 per step, since the gradient
     flows through the few unsaturated units, whose tanh' is above the mean. Hence the
     gradient clipping in this course's training runs.
-    """,
+    """),
 )
 
 open_enough = OpenQuestion(
-    "How open is open enough?",
+    later.tr("How open is open enough?"),
     (
-        "path_gradients(...)[100] is the gradient that reaches 100 steps back. Try b = 3, 4, 5, "
-        "then halve the interval (bisection) until it meets 0.1.",
-        "For a constant gate, σ(b)**100 >= 0.1 means b >= logit(0.1**(1/100)). The path's gates "
-        "are σ(x_t + b) with random x_t: do they keep as much as σ(b)?",
+        later.tr(
+            "path_gradients(...)[100] is the gradient that reaches 100 steps back. Try b = 3, 4, 5, "
+            "then halve the interval (bisection) until it meets 0.1."
+        ),
+        later.tr(
+            "For a constant gate, σ(b)**100 >= 0.1 means b >= logit(0.1**(1/100)). The path's gates "
+            "are σ(x_t + b) with random x_t: do they keep as much as σ(b)?"
+        ),
     ),
-    """
+    later.tr("""
     A bisection on b:
 
         lo, hi = 0.0, 10.0
@@ -175,18 +202,22 @@ open_enough = OpenQuestion(
     wobbles around σ(b) keeps less than one fixed there. Solving 100 · E[log σ(x + b)] = log
     0.1 numerically gives b ≈ 4.24, close to the 4.26 found. So "within about 1% of fully
     open" is the right order; noise in the gate costs a little extra bias.
-    """,
+    """),
 )
 
 forget_bias_one = OpenQuestion(
-    "Forget bias 1 on the task",
+    later.tr("Forget bias 1 on the task"),
     (
-        "inspect.getsource(train_recipe) shows the data, loaders, task_loss, score and learning "
-        "rate: copy them with your SequenceModel in place of the recipe's.",
-        "Estimate first: a gate at σ(1) ≈ 0.73 keeps 0.73**99 of a memory over the 99 noise "
-        "steps, and 0.73**29 over 29.",
+        later.tr(
+            "inspect.getsource(train_recipe) shows the data, loaders, task_loss, score and learning "
+            "rate: copy them with your SequenceModel in place of the recipe's."
+        ),
+        later.tr(
+            "Estimate first: a gate at σ(1) ≈ 0.73 keeps 0.73**99 of a memory over the 99 noise "
+            "steps, and 0.73**29 over 29."
+        ),
     ),
-    """
+    later.tr("""
     Estimate: σ(1)^99 ≈ 3e-14 and σ(1)^29 ≈ 1e-4. At the start, a forget bias of 1 alone does
     not carry the first token across 99 steps; across 29 it keeps about 1e-4, far more.
     Section 1 measured the same for the gradient (64 units, untrained): with bias 1, 4e-04
@@ -203,18 +234,22 @@ forget_bias_one = OpenQuestion(
       start learning.
 
     Outcomes near the edge depend on the seed (section 3's adding problem), so run 2-3 seeds.
-    """,
+    """),
 )
 
 gru_default_init = OpenQuestion(
-    "The GRU at default initialisation",
+    later.tr("The GRU at default initialisation"),
     (
-        "The new entry makes train_recipe build the GRU with chrono_init=None: PyTorch's "
-        "default. Rerun section 3's cells; they loop over models.",
-        "At default initialisation the update gate z, the GRU's keep gate, sits near σ(0) = "
-        "0.5. Look at the GRU column of section 1's table.",
+        later.tr(
+            "The new entry makes train_recipe build the GRU with chrono_init=None: PyTorch's "
+            "default. Rerun section 3's cells; they loop over models."
+        ),
+        later.tr(
+            "At default initialisation the update gate z, the GRU's keep gate, sits near σ(0) = "
+            "0.5. Look at the GRU column of section 1's table."
+        ),
     ),
-    """
+    later.tr("""
     At PyTorch's default initialisation the GRU's keep gate z starts near σ(0) = 0.5, like
     the LSTM's forget gate, so section 1 predicts the same trouble: the chapter measured 9e-10
     of the GRU's gradient reaching 50 steps back (LSTM 1e-10, RNN 2e-11). Compare the new
@@ -227,18 +262,22 @@ gru_default_init = OpenQuestion(
     - Adding problem: the default LSTM left the baseline late, in epoch 5, and with other
       seeds not at all; compare when the GRU's MSE drops, and try a second seed before
       reading much into one run.
-    """,
+    """),
 )
 
 longer = OpenQuestion(
-    "Longer",
+    later.tr("Longer"),
     (
-        "Only the parameters cell changes: models passes task_num_steps to chrono_init, so "
-        "the keep biases become log u with u uniform in [1, 299].",
-        "A keep bias log u gives a gate u / (1 + u). How much does it keep over 299 steps for "
-        "u = 299? For which u is it at least 10%?",
+        later.tr(
+            "Only the parameters cell changes: models passes task_num_steps to chrono_init, so "
+            "the keep biases become log u with u uniform in [1, 299]."
+        ),
+        later.tr(
+            "A keep bias log u gives a gate u / (1 + u). How much does it keep over 299 steps for "
+            "u = 299? For which u is it at least 10%?"
+        ),
     ),
-    """
+    later.tr("""
     Chrono's prediction: a keep-gate bias log u gives a gate σ(log u) = u / (1 + u), a memory
     of about 1 + u steps. With u <= 299 the most open unit keeps (299/300)^299 ≈ 0.37 over 299
     noise steps, as (99/100)^99 ≈ 0.37 at 100 steps; units with u >= 129 keep at least 10%,
@@ -252,7 +291,7 @@ longer = OpenQuestion(
     with the length as predicted. If not within first_token_epochs, look whether the accuracy
     is still rising (train longer) or flat at 25%, and compare best_kept before and after
     training to see whether any unit's forget gate opened.
-    """,
+    """),
 )
 
 open_questions = (exploding, open_enough, forget_bias_one, gru_default_init, longer)

@@ -6,6 +6,7 @@
 import torch
 
 from lstm_gru.exercises.core import Case, CodeExercise, OpenQuestion
+from lstm_gru.i18n import later
 
 __all__ = [
     "lstm_num_params",
@@ -45,9 +46,9 @@ def _variant(
 def _cases() -> list[Case]:
     cases = []
     for label, batch_size, num_inputs, num_hiddens, scale, seed in [
-        ("batch 1, one unit", 1, 2, 1, 1.0, 0),
-        ("batch 3, 4 units", 3, 5, 4, 1.0, 1),
-        ("large weights (saturated gates)", 2, 3, 3, 4.0, 2),
+        (later.tr("batch 1, one unit"), 1, 2, 1, 1.0, 0),
+        (later.tr("batch 3, 4 units"), 3, 5, 4, 1.0, 1),
+        (later.tr("large weights (saturated gates)"), 2, 3, 3, 4.0, 2),
     ]:
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn(batch_size, num_inputs, generator=gen)
@@ -66,7 +67,7 @@ def _cases() -> list[Case]:
     x = torch.randn(2, 3, generator=torch.Generator().manual_seed(4))
     cases.append(
         Case(
-            "nn.LSTM(3, 2)'s weights",
+            later.tr("nn.LSTM(3, 2)'s weights"),
             (x, torch.zeros(2, 2), torch.zeros(2, 2), lstm.weight_ih_l0.detach().T,
              lstm.weight_hh_l0.detach().T, b),
         )
@@ -79,24 +80,34 @@ lstm_step = CodeExercise(
     lstm_step_reference,
     _cases,
     names=("h", "c"),
-    dims=("batch row", "unit"),
+    dims=(later.tr("batch row"), later.tr("unit")),
     hints=(
-        "Compute all four gates' pre-activations with one product: x @ W_x + h @ W_h + b, "
-        "then split it into four with .chunk(4, dim=1), in the order input, forget, "
-        "candidate, output.",
-        "The gates use the sigmoid; the candidate uses tanh. The new cell keeps f * c and "
-        "writes i * candidate.",
-        "h is the output gate times tanh of the NEW cell.",
+        later.tr(
+            "Compute all four gates' pre-activations with one product: x @ W_x + h @ W_h + b, "
+            "then split it into four with .chunk(4, dim=1), in the order input, forget, "
+            "candidate, output."
+        ),
+        later.tr(
+            "The gates use the sigmoid; the candidate uses tanh. The new cell keeps f * c and "
+            "writes i * candidate."
+        ),
+        later.tr("h is the output gate times tanh of the NEW cell."),
     ),
     mistakes={
-        "swapping the input and forget gates": lambda *a: _variant(*a, swap_input_forget=True),
-        "a sigmoid on the candidate instead of tanh": lambda *a: _variant(
+        later.tr("swapping the input and forget gates"): lambda *a: _variant(
+            *a, swap_input_forget=True
+        ),
+        later.tr("a sigmoid on the candidate instead of tanh"): lambda *a: _variant(
             *a, candidate=torch.sigmoid
         ),
-        "h = o * c (tanh of the cell left out)": lambda *a: _variant(*a, squash_cell=False),
-        "reading the gates in the order input, forget, output, candidate (nn.LSTM stores "
-        "input, forget, candidate, output)": lambda *a: _variant(*a, order="ifog"),
-        "dropping the old cell (c = i * candidate, no f * c)": lambda *a: _variant(
+        later.tr("h = o * c (tanh of the cell left out)"): lambda *a: _variant(
+            *a, squash_cell=False
+        ),
+        later.tr(
+            "reading the gates in the order input, forget, output, candidate (nn.LSTM stores "
+            "input, forget, candidate, output)"
+        ): lambda *a: _variant(*a, order="ifog"),
+        later.tr("dropping the old cell (c = i * candidate, no f * c)"): lambda *a: _variant(
             *a, keep_old=False
         ),
     },
@@ -112,22 +123,24 @@ lstm_num_params = CodeExercise(
     "ch02.lstm_num_params",
     lstm_num_params_reference,
     lambda: [
-        Case("nn.LSTM(1, 1)", (1, 1)),
-        Case("nn.LSTM(32, 128)", (32, 128)),
-        Case("nn.LSTM(101, 16)", (101, 16)),
+        Case(later.tr("nn.LSTM(1, 1)"), (1, 1)),
+        Case(later.tr("nn.LSTM(32, 128)"), (32, 128)),
+        Case(later.tr("nn.LSTM(101, 16)"), (101, 16)),
     ],
-    names=("the count",),
+    names=(later.tr("the count"),),
     atol=0,
     hints=(
-        "Four blocks (input, forget, candidate, output gates), each with W_ih (h x d), "
-        "W_hh (h x h) and PyTorch's two bias vectors b_ih and b_hh.",
+        later.tr(
+            "Four blocks (input, forget, candidate, output gates), each with W_ih (h x d), "
+            "W_hh (h x h) and PyTorch's two bias vectors b_ih and b_hh."
+        ),
     ),
     mistakes={
-        "one bias vector per block (PyTorch keeps two, b_ih and b_hh)": lambda d, h: (
+        later.tr("one bias vector per block (PyTorch keeps two, b_ih and b_hh)"): lambda d, h: (
             4 * (h * d + h * h + h)
         ),
-        "three blocks (that is the GRU)": lambda d, h: 3 * (h * d + h * h + 2 * h),
-        "leaving out the recurrent matrices W_hh": lambda d, h: 4 * (h * d + 2 * h),
+        later.tr("three blocks (that is the GRU)"): lambda d, h: 3 * (h * d + h * h + 2 * h),
+        later.tr("leaving out the recurrent matrices W_hh"): lambda d, h: 4 * (h * d + 2 * h),
     },
 )
 
@@ -145,11 +158,11 @@ def _ppl_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(0)
     return [
         Case(
-            "uniform over 10 tokens (perplexity 10)",
+            later.tr("uniform over 10 tokens (perplexity 10)"),
             (torch.zeros(1, 3, 10), torch.zeros(1, 3, dtype=torch.long)),
         ),
         Case(
-            "batch 2 x 5 steps",
+            later.tr("batch 2 x 5 steps"),
             (torch.randn(2, 5, 7, generator=gen), torch.randint(0, 7, (2, 5), generator=gen)),
         ),
     ]
@@ -166,11 +179,13 @@ perplexity_from_logits = CodeExercise(
     "ch02.perplexity_from_logits",
     perplexity_from_logits_reference,
     _ppl_cases,
-    names=("the perplexity",),
-    hints=("Perplexity is exp of the MEAN cross-entropy per token (in nats).",),
+    names=(later.tr("the perplexity"),),
+    hints=(later.tr("Perplexity is exp of the MEAN cross-entropy per token (in nats)."),),
     mistakes={
-        "the mean of each token's exp(loss) (exp of the mean is not the mean of exp)": _mean_of_exp,
-        "the mean cross-entropy itself, without exp": lambda logits, targets: (
+        later.tr(
+            "the mean of each token's exp(loss) (exp of the mean is not the mean of exp)"
+        ): _mean_of_exp,
+        later.tr("the mean cross-entropy itself, without exp"): lambda logits, targets: (
             torch.nn.functional.cross_entropy(
                 logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
             ).item()
@@ -179,13 +194,17 @@ perplexity_from_logits = CodeExercise(
 )
 
 peepholes = OpenQuestion(
-    "Peepholes",
+    later.tr("Peepholes"),
     (
-        "A peephole is a vector w (num_hiddens,), multiplied element-wise with a cell value and "
-        "added to a gate's pre-activation: no matrix.",
-        "The input and forget gates act before c_t exists; the output gate can act after.",
+        later.tr(
+            "A peephole is a vector w (num_hiddens,), multiplied element-wise with a cell value and "
+            "added to a gate's pre-activation: no matrix."
+        ),
+        later.tr(
+            "The input and forget gates act before c_t exists; the output gate can act after."
+        ),
     ),
-    """
+    later.tr("""
     Three new vectors w_ci, w_cf, w_co, each (num_hiddens,): 3 · num_hiddens parameters. The
     input and forget gates see the old cell c_{t-1}; the output gate is computed after the
     update and sees the new cell c_t (as in Graves 2013's equations):
@@ -200,18 +219,22 @@ peepholes = OpenQuestion(
     express peepholes: its gates read only x_t and h_{t-1} through its weight matrices, and
     h_{t-1} = o ⊙ tanh(c_{t-1}) is not c_{t-1}. You need your own loop (like LSTMScratch),
     without cuDNN's fused kernel.
-    """,
+    """),
 )
 
 tie_gates = OpenQuestion(
-    "Tie the gates",
+    later.tr("Tie the gates"),
     (
-        "The input gate has its own block: W_xi (num_inputs, num_hiddens), W_hi (num_hiddens, "
-        "num_hiddens) and its bias (nn.LSTM keeps two bias vectors).",
-        "Write the memory update with i = 1 - f next to chapter 03's h_t = z ⊙ h_{t-1} + "
-        "(1 - z) ⊙ h~_t.",
+        later.tr(
+            "The input gate has its own block: W_xi (num_inputs, num_hiddens), W_hi (num_hiddens, "
+            "num_hiddens) and its bias (nn.LSTM keeps two bias vectors)."
+        ),
+        later.tr(
+            "Write the memory update with i = 1 - f next to chapter 03's h_t = z ⊙ h_{t-1} + "
+            "(1 - z) ⊙ h~_t."
+        ),
     ),
-    """
+    later.tr("""
     The input gate's whole block goes: h · (d + h) weights and its bias, h in lstm_scratch
     (one b_i) or 2h in nn.LSTM (bias_ih and bias_hh). For the chapter's nn.LSTM(32, 128):
     128 · (32 + 128) + 2 · 128 = 20,736 of 82,944 parameters, a quarter, leaving 62,208:
@@ -225,18 +248,22 @@ tie_gates = OpenQuestion(
     starts in (-1, 1) stays there (c~ is in (-1, 1)), unlike the chapter's cells that reached
     |c| = 145. Greff et al. (2017) call this the coupled input-forget gate (CIFG). Still
     unlike the GRU: the output gate, the separate cell, no reset gate.
-    """,
+    """),
 )
 
 seeds_and_length = OpenQuestion(
-    "Seeds and length",
+    later.tr("Seeds and length"),
     (
-        "Compare bias 0 with bias 1 seed by seed (paired): one seed gives both runs the same "
-        "initial weights and batches.",
-        "The spread of the per-seed gaps measures the noise; trust the mean gap when it is "
-        "several standard errors (sd / sqrt(n)) away from 0.",
+        later.tr(
+            "Compare bias 0 with bias 1 seed by seed (paired): one seed gives both runs the same "
+            "initial weights and batches."
+        ),
+        later.tr(
+            "The spread of the per-seed gaps measures the noise; trust the mean gap when it is "
+            "several standard errors (sd / sqrt(n)) away from 0."
+        ),
     ),
-    """
+    later.tr("""
     The chapter's two seeds gave gaps (bias 0 minus bias 1) of +0.04 and -0.14, and 0.23
     between seeds at the same bias. Collect one gap per seed:
 
@@ -250,19 +277,23 @@ seeds_and_length = OpenQuestion(
     0.1 needs about 7 seeds, δ = 0.05 about 26. With bias_epochs = 6 compare the gaps after 2
     and 6 epochs: a gap that shrinks means the bias only speeds up the start; one that stays
     or grows means it changes where training ends.
-    """,
+    """),
 )
 
 more_units = OpenQuestion(
-    "Find more units",
+    later.tr("Find more units"),
     (
-        "After retraining, rerun sections 5 and 6 unchanged: best[label, state] holds the "
-        "strongest unit. A detector has |r| near 1 and switches at the right characters in "
-        "text_heatmap.",
-        "A label is one number per character of corpus.text, e.g. np.array([ch == '\\n' for ch "
-        "in corpus.text]); cut it to the traced characters as probe_label does.",
+        later.tr(
+            "After retraining, rerun sections 5 and 6 unchanged: best[label, state] holds the "
+            "strongest unit. A detector has |r| near 1 and switches at the right characters in "
+            "text_heatmap."
+        ),
+        later.tr(
+            "A label is one number per character of corpus.text, e.g. np.array([ch == '\\n' for ch "
+            "in corpus.text]); cut it to the traced characters as probe_label does."
+        ),
     ),
-    r"""
+    later.tr(r"""
     The chapter's model (12 epochs, 128 units): best "string" unit r = +0.47 but +0.62 with
     "column", a column counter more than a string detector; best "bracket" cell r = -0.63, a
     slow drift. After retraining, call a unit a detector only if its |r| is clearly higher,
@@ -280,18 +311,22 @@ more_units = OpenQuestion(
     Section 5 found the mean forget gate lowest after newlines, so try trace["forget"] too.
     For "inside a docstring", get the docstrings' spans with ast (the first statement of a
     module, class or def: lineno, col_offset, end_lineno, end_col_offset).
-    """,
+    """),
 )
 
 temperature = OpenQuestion(
-    "Temperature",
+    later.tr("Temperature"),
     (
-        "model.generate(prompt, 300, vocab, temperature=T, seed=seed) samples from "
-        "softmax(logits / T).",
-        "Perplexity is exp(mean cross-entropy): the size of a uniform choice that would be as "
-        "hard to predict.",
+        later.tr(
+            "model.generate(prompt, 300, vocab, temperature=T, seed=seed) samples from "
+            "softmax(logits / T)."
+        ),
+        later.tr(
+            "Perplexity is exp(mean cross-entropy): the size of a uniform choice that would be as "
+            "hard to predict."
+        ),
     ),
-    """
+    later.tr("""
         for T in (0.2, 0.6, 1.0, 1.5):
             print(f"--- T = {T}\\n" + model.generate(prompt, 300, vocab, temperature=T, seed=seed))
 
@@ -307,7 +342,7 @@ temperature = OpenQuestion(
     after "retur") and leaves many open at the start of a name. To see T's effect in numbers, average
     exp(entropy of softmax(logits / T)) over the validation text: it grows with T; at T = 1,
     compare it with 5.56 (close: the model is as sure as its accuracy warrants).
-    """,
+    """),
 )
 
 open_questions = (peepholes, tie_gates, seeds_and_length, more_units, temperature)

@@ -6,6 +6,7 @@
 import torch
 
 from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise, OpenQuestion
+from lstm_gru.i18n import later, tr
 
 __all__ = [
     "gru_num_params",
@@ -55,10 +56,10 @@ def _variant(
 def _cases() -> list[Case]:
     cases = []
     for label, batch_size, num_inputs, num_hiddens, reset_after, seed in [
-        ("batch 1, reset_after=True", 1, 2, 2, True, 0),
-        ("batch 3, reset_after=True", 3, 4, 3, True, 1),
-        ("batch 1, reset_after=False", 1, 2, 2, False, 2),
-        ("batch 3, reset_after=False", 3, 4, 3, False, 3),
+        (later.tr("batch 1, reset_after=True"), 1, 2, 2, True, 0),
+        (later.tr("batch 3, reset_after=True"), 3, 4, 3, True, 1),
+        (later.tr("batch 1, reset_after=False"), 1, 2, 2, False, 2),
+        (later.tr("batch 3, reset_after=False"), 3, 4, 3, False, 3),
     ]:
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn(batch_size, num_inputs, generator=gen)
@@ -78,23 +79,31 @@ gru_step = CodeExercise(
     gru_step_reference,
     _cases,
     names=("h",),
-    dims=("batch row", "unit"),
+    dims=(later.tr("batch row"), later.tr("unit")),
     hints=(
-        "Split the input part x @ W_x + b_x into three (reset, update, candidate); for the "
-        "recurrent part split W_h and b_h the same way, because the reset gate enters the "
-        "candidate's block differently.",
-        "With z near 1 the GRU keeps its state: h_new = z * h + (1 - z) * candidate.",
-        "reset_after=True multiplies r with (h @ W_hn + b_hn); reset_after=False multiplies r "
-        "with h first, then takes the product with W_hn and adds b_hn.",
+        later.tr(
+            "Split the input part x @ W_x + b_x into three (reset, update, candidate); for the "
+            "recurrent part split W_h and b_h the same way, because the reset gate enters the "
+            "candidate's block differently."
+        ),
+        later.tr("With z near 1 the GRU keeps its state: h_new = z * h + (1 - z) * candidate."),
+        later.tr(
+            "reset_after=True multiplies r with (h @ W_hn + b_hn); reset_after=False multiplies r "
+            "with h first, then takes the product with W_hn and adds b_hn."
+        ),
     ),
     mistakes={
-        "swapping z and 1 - z (z near 1 would then overwrite instead of keep)": lambda *a: _variant(
-            *a, swap_z=True
+        later.tr(
+            "swapping z and 1 - z (z near 1 would then overwrite instead of keep)"
+        ): lambda *a: _variant(*a, swap_z=True),
+        later.tr("leaving the reset gate out"): lambda *a: _variant(*a, reset=False),
+        later.tr(
+            "swapping the two formulations (reset before the product when reset_after=True, and "
+            "after it when False)"
+        ): lambda *a: _variant(*a, flip=True),
+        later.tr("a sigmoid on the candidate instead of tanh"): lambda *a: _variant(
+            *a, act=torch.sigmoid
         ),
-        "leaving the reset gate out": lambda *a: _variant(*a, reset=False),
-        "swapping the two formulations (reset before the product when reset_after=True, and "
-        "after it when False)": lambda *a: _variant(*a, flip=True),
-        "a sigmoid on the candidate instead of tanh": lambda *a: _variant(*a, act=torch.sigmoid),
     },
 )
 
@@ -113,19 +122,19 @@ gru_num_params = CodeExercise(
     "ch03.gru_num_params",
     gru_num_params_reference,
     lambda: [
-        Case("nn.GRU(1, 1)", (1, 1, 1)),
-        Case("nn.GRU(32, 128)", (32, 128, 1)),
-        Case("nn.GRU(5, 8, num_layers=3)", (5, 8, 3)),
+        Case(later.tr("nn.GRU(1, 1)"), (1, 1, 1)),
+        Case(later.tr("nn.GRU(32, 128)"), (32, 128, 1)),
+        Case(later.tr("nn.GRU(5, 8, num_layers=3)"), (5, 8, 3)),
     ],
-    names=("the count",),
+    names=(later.tr("the count"),),
     atol=0,
     hints=(
-        "Three blocks (reset, update, candidate), each with W_ih, W_hh, b_ih and b_hh.",
-        "Layers after the first read the layer below: their input size is num_hiddens.",
+        later.tr("Three blocks (reset, update, candidate), each with W_ih, W_hh, b_ih and b_hh."),
+        later.tr("Layers after the first read the layer below: their input size is num_hiddens."),
     ),
     mistakes={
-        "every layer reading num_inputs": lambda d, h, n: n * 3 * (h * d + h * h + 2 * h),
-        "four blocks (that is the LSTM)": lambda d, h, n: sum(
+        later.tr("every layer reading num_inputs"): lambda d, h, n: n * 3 * (h * d + h * h + 2 * h),
+        later.tr("four blocks (that is the LSTM)"): lambda d, h, n: sum(
             4 * (h * (d if k == 0 else h) + h * h + 2 * h) for k in range(n)
         ),
     },
@@ -135,28 +144,38 @@ keep_fraction = NumberExercise(
     "ch03.keep_fraction",
     0.8**5,
     question=(
-        "A GRU unit's update gate stays at z = 0.8 for 5 steps and every candidate is 0. What "
-        "fraction of its starting value h_0 is left (PyTorch's convention, h = z h + (1 - z) n)?"
+        later.tr(
+            "A GRU unit's update gate stays at z = 0.8 for 5 steps and every candidate is 0. What "
+            "fraction of its starting value h_0 is left (PyTorch's convention, h = z h + (1 - z) n)?"
+        )
     ),
-    worked="each step keeps z = 0.8 of h: 0.8**5 = 0.328.",
-    hints=("In PyTorch's and the d2l book's convention z is the share KEPT from the old state.",),
+    worked=later.tr("each step keeps z = 0.8 of h: 0.8**5 = 0.328."),
+    hints=(
+        later.tr(
+            "In PyTorch's and the d2l book's convention z is the share KEPT from the old state."
+        ),
+    ),
     explain=lambda x: (
-        "That is 0.2**5: with z = 0.8 the unit keeps 0.8 per step (1 - z is what it writes)."
+        tr("That is 0.2**5: with z = 0.8 the unit keeps 0.8 per step (1 - z is what it writes).")
         if abs(x - 0.2**5) < 0.001
-        else "Multiply what each step keeps."
+        else tr("Multiply what each step keeps.")
     ),
     atol=0.005,
 )
 
 other_formulation = OpenQuestion(
-    "The other formulation, trained",
+    later.tr("The other formulation, trained"),
     (
-        "GRUScratch has nn.GRU's parameters (weight_ih, weight_hh, bias_ih, bias_hh; rows r, z, "
-        "n): the update gate's biases are rows 32:64.",
-        "Train GRUScratch(reset_after=True) the same way too: it separates the cost of the "
-        "Python loop from the cost of the formulation.",
+        later.tr(
+            "GRUScratch has nn.GRU's parameters (weight_ih, weight_hh, bias_ih, bias_hh; rows r, z, "
+            "n): the update gate's biases are rows 32:64."
+        ),
+        later.tr(
+            "Train GRUScratch(reset_after=True) the same way too: it separates the cost of the "
+            "Python loop from the cost of the formulation."
+        ),
     ),
-    """
+    later.tr("""
         model = SequenceModel(8, 32, 7, cell="gru")
         model.rnn = GRUScratch(8, 32, reset_after=False)
         with torch.no_grad():  # chrono start as make_rnn's: z's bias log u, u ~ U[1, 99]
@@ -173,18 +192,22 @@ other_formulation = OpenQuestion(
       fused implementation.
     - time(scratch, before) / time(scratch, after): the cost of the second product that has
       to wait for r (section 2).
-    """,
+    """),
 )
 
 half_open = OpenQuestion(
-    "Half open",
+    later.tr("Half open"),
     (
-        "With r = 0 the candidate depends on x_t only. Write h_t - h'_t for two runs with the "
-        "same inputs and different initial states.",
-        "Zero rows num_hiddens:2*num_hiddens of weight_ih_l0, weight_hh_l0, bias_ih_l0 and "
-        "bias_hh_l0 of a copy of gru, then use forced(copy, reset=False).",
+        later.tr(
+            "With r = 0 the candidate depends on x_t only. Write h_t - h'_t for two runs with the "
+            "same inputs and different initial states."
+        ),
+        later.tr(
+            "Zero rows num_hiddens:2*num_hiddens of weight_ih_l0, weight_hh_l0, bias_ih_l0 and "
+            "bias_hh_l0 of a copy of gru, then use forced(copy, reset=False)."
+        ),
     ),
-    """
+    later.tr("""
     Prediction: with r = 0 the candidate n_t = tanh(x_t W_xn + b_xn) is the same in both runs,
     and with z = 0.5, h_t - h'_t = 0.5 (h_{t-1} - h'_{t-1}). The gap halves exactly at every
     step: after t steps it is 0.5^t of the initial gap, about 1e-3 after 10 steps.
@@ -202,18 +225,22 @@ half_open = OpenQuestion(
     d_{t-1}, J_t the candidate's Jacobian, so the factor is no longer exactly 0.5 nor the same
     at every step (on our copy it shrank a little slower). z sets the rate of forgetting; a
     free r lets the candidate carry part of the old state as well.
-    """,
+    """),
 )
 
 skip_trained = OpenQuestion(
-    "Skip on a trained model",
+    later.tr("Skip on a trained model"),
     (
-        "z_other from section 4 holds each unit's mean update gate on distractors: "
-        "int(z_other.argmax()) is the unit.",
-        "Along the keep path, what survives is the product of the unit's z over the letters "
-        "after the digit; compare it with what its hidden state actually keeps.",
+        later.tr(
+            "z_other from section 4 holds each unit's mean update gate on distractors: "
+            "int(z_other.argmax()) is the unit."
+        ),
+        later.tr(
+            "Along the keep path, what survives is the product of the unit's z over the letters "
+            "after the digit; compare it with what its hidden state actually keeps."
+        ),
     ),
-    """
+    later.tr("""
         keep = int(z_other.argmax())  # mean update gate on distractors, per unit (section 4)
         text = "ab2" + "x" * 60  # step 2 is the digit
         ids = torch.tensor([typed.encode(text)], device=device)  # (1, num_steps)
@@ -228,18 +255,22 @@ skip_trained = OpenQuestion(
     product, the candidate is reproducing the old value (the chapter's caveat: h_t - h_{t-1} =
     (1 - z_t)(h~_t - h_{t-1})). Try other letters: if z depends on the letter read, the unit
     does not skip all distractors alike.
-    """,
+    """),
 )
 
 which_gate = OpenQuestion(
-    "Which gate matters?",
+    later.tr("Which gate matters?"),
     (
-        "forced(pinned.rnn, update=False) and update=True work like reset=True; start each "
-        "from a fresh copy of the trained model.",
-        "With z pinned to 1, what is the final state of every sequence, given that it starts "
-        "from h_0 = 0?",
+        later.tr(
+            "forced(pinned.rnn, update=False) and update=True work like reset=True; start each "
+            "from a fresh copy of the trained model."
+        ),
+        later.tr(
+            "With z pinned to 1, what is the final state of every sequence, given that it starts "
+            "from h_0 = 0?"
+        ),
     ),
-    """
+    later.tr("""
         loader = distractor_valid.loader(1000, shuffle=False)
         for pin in (dict(reset=True), dict(update=False), dict(update=True)):
             pinned = copy.deepcopy(distractor_model)
@@ -255,18 +286,22 @@ which_gate = OpenQuestion(
     candidate, so this pin changes what is written, not the keep path itself. Read the scores against 25% and the trained
     100%: the pin that costs most removes the mechanism the model relies on. If z = 0 costs
     much more than r = 1, the memory runs through the update gate, the skip of claim 5.
-    """,
+    """),
 )
 
 three_digits = OpenQuestion(
-    "Three digits",
+    later.tr("Three digits"),
     (
-        "train_recipe builds the model from the task (10 outputs for sums 0..9); rerun "
-        "gate_stats and stats_table on the new model and on untrained(valid3, 'distractor').",
-        "Baseline first: the most likely sum of three digits 0..3 is 4 or 5, each 12 of the 64 "
-        "combinations.",
+        later.tr(
+            "train_recipe builds the model from the task (10 outputs for sums 0..9); rerun "
+            "gate_stats and stats_table on the new model and on untrained(valid3, 'distractor')."
+        ),
+        later.tr(
+            "Baseline first: the most likely sum of three digits 0..3 is 4 or 5, each 12 of the 64 "
+            "combinations."
+        ),
     ),
-    """
+    later.tr("""
         kwargs = dict(num_steps=100, num_relevant=3, num_values=4, num_distractors=4)
         model3, history3, valid3 = train_recipe(
             "distractor", "gru", seed=seed, device=device, num_epochs=distractor_epochs,
@@ -283,7 +318,7 @@ three_digits = OpenQuestion(
     now holding a sum of up to 9. Lower z at digits, or more units writing: each digit has to
     change more of the state. A weaker digit/distractor contrast with the model still right:
     it leans more on the candidate path (section 4's caveat).
-    """,
+    """),
 )
 
 open_questions = (other_formulation, half_open, skip_trained, which_gate, three_digits)

@@ -5,6 +5,7 @@ import torch
 from lstm_gru.exercises.ch02 import lstm_num_params_reference
 from lstm_gru.exercises.ch03 import gru_num_params_reference
 from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
+from lstm_gru.i18n import later, tr
 
 __all__ = ["equal_params_hidden", "mingru_step", "param_ratio"]
 
@@ -22,36 +23,54 @@ REFERENCE = min(range(1, 1000), key=lambda h: abs(gru_params(NUM_INPUTS, h) - TA
 
 def _explain(answer: float) -> str:
     if answer != int(answer) or answer < 1:
-        return "A hidden size is a whole number of units, at least 1."
+        return tr("A hidden size is a whole number of units, at least 1.")
     count = gru_params(NUM_INPUTS, int(answer))
-    text = (
-        f"nn.GRU({NUM_INPUTS}, {int(answer)}) has {count:,} parameters, "
-        f"{count - TARGET:+,} from the LSTM's {TARGET:,}."
+    text = tr(
+        "nn.GRU({num_inputs}, {hiddens}) has {count:,} parameters, {gap:+,} from the LSTM's "
+        "{target:,}."
+    ).format(
+        num_inputs=NUM_INPUTS, hiddens=int(answer), count=count, gap=count - TARGET, target=TARGET
     )
     if int(answer) == round(LSTM_HIDDENS * 4 / 3):
-        text += " Scaling the units by 4/3 is not enough: W_hh grows with the square of the size."
+        text += tr(
+            " Scaling the units by 4/3 is not enough: W_hh grows with the square of the size."
+        )
     return text
 
 
 equal_params_hidden = NumberExercise(
     "ch04.equal_params_hidden",
     REFERENCE,
-    question=(
-        f"Which hidden size H makes nn.GRU({NUM_INPUTS}, H) have as many parameters as "
-        f"nn.LSTM({NUM_INPUTS}, {LSTM_HIDDENS}) (the closest count)?"
+    question=later.tr(
+        "Which hidden size H makes nn.GRU({num_inputs}, H) have as many parameters as "
+        "nn.LSTM({num_inputs}, {lstm_hiddens}) (the closest count)?",
+        num_inputs=NUM_INPUTS,
+        lstm_hiddens=LSTM_HIDDENS,
     ),
-    worked=(
-        f"nn.LSTM({NUM_INPUTS}, {LSTM_HIDDENS}) has 4 (h d + h^2 + 2h) = {TARGET:,} parameters "
-        f"(d = {NUM_INPUTS}, h = {LSTM_HIDDENS}). nn.GRU({NUM_INPUTS}, H) has "
-        f"3 (H d + H^2 + 2H) = 3H^2 + {3 * (NUM_INPUTS + 2)}H. The closest count is at "
-        f"H = {REFERENCE}: {gru_params(NUM_INPUTS, REFERENCE):,} parameters. (Solve "
-        "3H^2 + 198H = 99,328 with the quadratic formula: H = 151.9.)"
+    worked=later.tr(
+        "nn.LSTM({num_inputs}, {lstm_hiddens}) has 4 (h d + h^2 + 2h) = {target:,} parameters "
+        "(d = {num_inputs}, h = {lstm_hiddens}). nn.GRU({num_inputs}, H) has "
+        "3 (H d + H^2 + 2H) = 3H^2 + {linear}H. The closest count is at "
+        "H = {reference}: {count:,} parameters. (Solve "
+        "3H^2 + 198H = 99,328 with the quadratic formula: H = 151.9.)",
+        num_inputs=NUM_INPUTS,
+        lstm_hiddens=LSTM_HIDDENS,
+        target=TARGET,
+        linear=3 * (NUM_INPUTS + 2),
+        reference=REFERENCE,
+        count=gru_params(NUM_INPUTS, REFERENCE),
     ),
     hints=(
-        f"Count the LSTM's parameters first: nn.LSTM({NUM_INPUTS}, {LSTM_HIDDENS}) has four "
-        "blocks, each with W_ih (h x d), W_hh (h x h) and two bias vectors of h.",
-        "The GRU has the same blocks, three of them. Set the two counts equal and solve the "
-        "quadratic in H; round to the hidden size whose count is closest.",
+        later.tr(
+            "Count the LSTM's parameters first: nn.LSTM({num_inputs}, {lstm_hiddens}) has four "
+            "blocks, each with W_ih (h x d), W_hh (h x h) and two bias vectors of h.",
+            num_inputs=NUM_INPUTS,
+            lstm_hiddens=LSTM_HIDDENS,
+        ),
+        later.tr(
+            "The GRU has the same blocks, three of them. Set the two counts equal and solve the "
+            "quadratic in H; round to the hidden size whose count is closest."
+        ),
     ),
     explain=_explain,
 )
@@ -69,8 +88,8 @@ def mingru_step_reference(x, h, W_z, b_z, W_h, b_h):
 def _mingru_cases() -> list[Case]:
     cases = []
     for label, batch_size, num_inputs, num_hiddens, seed in [
-        ("batch 1, one unit", 1, 1, 1, 0),
-        ("batch 3, 4 units", 3, 2, 4, 1),
+        (later.tr("batch 1, one unit"), 1, 1, 1, 0),
+        (later.tr("batch 3, 4 units"), 3, 2, 4, 1),
     ]:
         gen = torch.Generator().manual_seed(seed)
         cases.append(
@@ -94,16 +113,18 @@ mingru_step = CodeExercise(
     mingru_step_reference,
     _mingru_cases,
     names=("h",),
-    dims=("batch row", "unit"),
+    dims=(later.tr("batch row"), later.tr("unit")),
     hints=(
-        "Neither the gate nor the candidate reads h; only the final mix does.",
-        "minGRU's z is the share WRITTEN: h_new = (1 - z) * h + z * candidate.",
+        later.tr("Neither the gate nor the candidate reads h; only the final mix does."),
+        later.tr("minGRU's z is the share WRITTEN: h_new = (1 - z) * h + z * candidate."),
     ),
     mistakes={
-        "PyTorch's GRU convention (z kept: z * h + (1 - z) * candidate)": lambda x, h, W_z, b_z, W_h, b_h: (
+        later.tr(
+            "PyTorch's GRU convention (z kept: z * h + (1 - z) * candidate)"
+        ): lambda x, h, W_z, b_z, W_h, b_h: (
             torch.sigmoid(x @ W_z + b_z) * h + (1 - torch.sigmoid(x @ W_z + b_z)) * (x @ W_h + b_h)
         ),
-        "a tanh on the candidate (minGRU drops it)": lambda x, h, W_z, b_z, W_h, b_h: (
+        later.tr("a tanh on the candidate (minGRU drops it)"): lambda x, h, W_z, b_z, W_h, b_h: (
             (1 - torch.sigmoid(x @ W_z + b_z)) * h
             + torch.sigmoid(x @ W_z + b_z) * torch.tanh(x @ W_h + b_h)
         ),
@@ -114,15 +135,19 @@ param_ratio = NumberExercise(
     "ch04.param_ratio",
     0.75,
     question=(
-        "For the same input and hidden sizes, what fraction of an nn.LSTM's parameters does an "
-        "nn.GRU have?"
+        later.tr(
+            "For the same input and hidden sizes, what fraction of an nn.LSTM's parameters does an "
+            "nn.GRU have?"
+        )
     ),
-    worked="3 weight blocks against 4, each of the same size: exactly 3/4 = 0.75, whatever the sizes.",
-    hints=("Count the blocks: gates plus candidate.",),
+    worked=later.tr(
+        "3 weight blocks against 4, each of the same size: exactly 3/4 = 0.75, whatever the sizes."
+    ),
+    hints=(later.tr("Count the blocks: gates plus candidate."),),
     explain=lambda x: (
-        "The course notes' 'about 1/3 fewer' would give 0.67; the blocks give 3 of 4."
+        tr("The course notes' 'about 1/3 fewer' would give 0.67; the blocks give 3 of 4.")
         if abs(x - 2 / 3) < 0.01
-        else "Compare the number of weight blocks."
+        else tr("Compare the number of weight blocks.")
     ),
     atol=0.001,
 )

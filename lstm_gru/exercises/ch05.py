@@ -4,6 +4,7 @@
 import torch
 
 from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
+from lstm_gru.i18n import later, tr
 
 __all__ = ["backward_steps", "clip_by_global_norm", "sequential_batches"]
 
@@ -30,9 +31,12 @@ def _clip_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(0)
     big = (10 * torch.randn(3, 4, generator=gen), 10 * torch.randn(4, generator=gen))
     return [
-        Case("two tensors far above the norm", (big, 1.0)),
-        Case("below the norm: unchanged", ((0.01 * torch.ones(2, 2), 0.01 * torch.ones(3)), 1.0)),
-        Case("one tensor, norm 5", ((torch.tensor([3.0, 4.0]),), 2.5)),
+        Case(later.tr("two tensors far above the norm"), (big, 1.0)),
+        Case(
+            later.tr("below the norm: unchanged"),
+            ((0.01 * torch.ones(2, 2), 0.01 * torch.ones(3)), 1.0),
+        ),
+        Case(later.tr("one tensor, norm 5"), ((torch.tensor([3.0, 4.0]),), 2.5)),
     ]
 
 
@@ -40,16 +44,22 @@ clip_by_global_norm = CodeExercise(
     "ch05.clip_by_global_norm",
     clip_by_global_norm_reference,
     _clip_cases,
-    names=("the clipped gradients",),
-    dims=("entry",),
+    names=(later.tr("the clipped gradients"),),
+    dims=(later.tr("entry"),),
     convert=lambda grads: torch.cat([g.reshape(-1) for g in grads]),  # one vector: say where
     hints=(
-        "First the norm of ALL gradients as one vector: sqrt of the sum of every squared entry.",
-        "Scale only when that norm exceeds max_norm, and then every tensor by the same factor.",
+        later.tr(
+            "First the norm of ALL gradients as one vector: sqrt of the sum of every squared entry."
+        ),
+        later.tr(
+            "Scale only when that norm exceeds max_norm, and then every tensor by the same factor."
+        ),
     ),
     mistakes={
-        "clipping each tensor by its own norm (that changes the gradient's direction)": _per_tensor,
-        "scaling to max_norm even when the norm is already below it": _always_scaled,
+        later.tr(
+            "clipping each tensor by its own norm (that changes the gradient's direction)"
+        ): _per_tensor,
+        later.tr("scaling to max_norm even when the norm is already below it"): _always_scaled,
     },
 )
 
@@ -72,9 +82,9 @@ def _consecutive_windows(ids, batch_size, num_steps):
 
 def _batch_cases() -> list[Case]:
     return [
-        Case("26 tokens, 2 rows of 3", (torch.arange(26), 2, 3)),
-        Case("one row", (torch.arange(10), 1, 4)),
-        Case("101 tokens, 4 rows of 5", (torch.arange(101), 4, 5)),
+        Case(later.tr("26 tokens, 2 rows of 3"), (torch.arange(26), 2, 3)),
+        Case(later.tr("one row"), (torch.arange(10), 1, 4)),
+        Case(later.tr("101 tokens, 4 rows of 5"), (torch.arange(101), 4, 5)),
     ]
 
 
@@ -87,16 +97,18 @@ sequential_batches = CodeExercise(
     "ch05.sequential_batches",
     sequential_batches_reference,
     _batch_cases,
-    names=("the batches",),
-    dims=("batch", "row", "step"),
+    names=(later.tr("the batches"),),
+    dims=(later.tr("batch"), later.tr("row"), later.tr("step")),
     convert=_stacked,
     hints=(
-        "Cut the stream into batch_size long rows with reshape(batch_size, -1) first.",
-        "Batch k is columns k * num_steps to (k + 1) * num_steps of every row.",
+        later.tr("Cut the stream into batch_size long rows with reshape(batch_size, -1) first."),
+        later.tr("Batch k is columns k * num_steps to (k + 1) * num_steps of every row."),
     ),
     mistakes={
-        "consecutive windows stacked into batches (row b of the next batch does not continue "
-        "row b)": _consecutive_windows,
+        later.tr(
+            "consecutive windows stacked into batches (row b of the next batch does not continue "
+            "row b)"
+        ): _consecutive_windows,
     },
 )
 
@@ -105,18 +117,22 @@ backward_steps = NumberExercise(
     "ch05.backward_steps",
     64,
     question=(
-        "Truncated BPTT with windows of 64 characters: after 10 windows read with the state "
-        "carried and detached, through how many time steps does the backward pass of the 11th "
-        "run?"
+        later.tr(
+            "Truncated BPTT with windows of 64 characters: after 10 windows read with the state "
+            "carried and detached, through how many time steps does the backward pass of the 11th "
+            "run?"
+        )
     ),
     worked=(
-        "with the carried state detached before every window, a backward pass runs through the "
-        "current window only: 64 steps, however many windows were read before."
+        later.tr(
+            "with the carried state detached before every window, a backward pass runs through the "
+            "current window only: 64 steps, however many windows were read before."
+        )
     ),
-    hints=("What does detach() do to the state handed to the next window?",),
+    hints=(later.tr("What does detach() do to the state handed to the next window?"),),
     explain=lambda n: (
-        "That would be the case without detach(): the graph would reach back to the start."
+        tr("That would be the case without detach(): the graph would reach back to the start.")
         if n > 64
-        else "The backward pass covers the whole current window."
+        else tr("The backward pass covers the whole current window.")
     ),
 )

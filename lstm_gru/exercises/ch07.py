@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from lstm_gru.exercises.core import Case, CodeExercise, OpenQuestion
+from lstm_gru.i18n import later
 
 __all__ = [
     "explore",
@@ -56,9 +57,9 @@ def _summed(logits, targets, valid_len):
 def _loss_cases() -> list[Case]:
     cases = []
     for label, batch_size, num_steps, valid, seed in [
-        ("batch 1, length 1, no padding", 1, 1, [1], 0),
-        ("batch 3 with padding", 3, 5, [5, 2, 3], 1),
-        ("batch 4 with padding", 4, 6, [1, 6, 4, 2], 2),
+        (later.tr("batch 1, length 1, no padding"), 1, 1, [1], 0),
+        (later.tr("batch 3 with padding"), 3, 5, [5, 2, 3], 1),
+        (later.tr("batch 4 with padding"), 4, 6, [1, 6, 4, 2], 2),
     ]:
         gen = torch.Generator().manual_seed(seed)
         logits = 3 * torch.randn(batch_size, num_steps, 7, generator=gen)
@@ -71,19 +72,31 @@ masked_loss = CodeExercise(
     "ch07.masked_loss",
     masked_loss_reference,
     _loss_cases,
-    names=("the loss",),
+    names=(later.tr("the loss"),),
     hints=(
-        "F.cross_entropy(logits.permute(0, 2, 1), targets, reduction='none') gives one loss "
-        "per token, (batch_size, num_steps).",
-        "A mask torch.arange(num_steps)[None, :] < valid_len[:, None] is True at real tokens.",
-        "Divide the masked sum by the number of real tokens, not by batch_size * num_steps.",
+        later.tr(
+            "F.cross_entropy(logits.permute(0, 2, 1), targets, reduction='none') gives one loss "
+            "per token, (batch_size, num_steps)."
+        ),
+        later.tr(
+            "A mask torch.arange(num_steps)[None, :] < valid_len[:, None] is True at real tokens."
+        ),
+        later.tr(
+            "Divide the masked sum by the number of real tokens, not by batch_size * num_steps."
+        ),
     ),
     mistakes={
-        "averaging over every position, padding included (the d2l book's MaskedSoftmaxCELoss)": _mean_over_padding_too,
-        "averaging each sequence first, then the sequences (a short word then weighs as much "
-        "as a long one)": _mean_of_sequence_means,
-        "counting one token too many per sequence (<= valid_len instead of <)": _one_too_many,
-        "summing instead of averaging": _summed,
+        later.tr(
+            "averaging over every position, padding included (the d2l book's MaskedSoftmaxCELoss)"
+        ): _mean_over_padding_too,
+        later.tr(
+            "averaging each sequence first, then the sequences (a short word then weighs as much "
+            "as a long one)"
+        ): _mean_of_sequence_means,
+        later.tr(
+            "counting one token too many per sequence (<= valid_len instead of <)"
+        ): _one_too_many,
+        later.tr("summing instead of averaging"): _summed,
     },
 )
 
@@ -97,10 +110,10 @@ def length_normalised_score_reference(log_prob, length, alpha):
 
 def _score_cases() -> list[Case]:
     return [
-        Case("a 3-token output, alpha 0.75", (-2.5, 3, 0.75)),
-        Case("a 1-token output, alpha 0.75", (-0.7, 1, 0.75)),
-        Case("alpha 0: no normalisation", (-4.0, 6, 0.0)),
-        Case("alpha 1: the mean per token", (-6.0, 4, 1.0)),
+        Case(later.tr("a 3-token output, alpha 0.75"), (-2.5, 3, 0.75)),
+        Case(later.tr("a 1-token output, alpha 0.75"), (-0.7, 1, 0.75)),
+        Case(later.tr("alpha 0: no normalisation"), (-4.0, 6, 0.0)),
+        Case(later.tr("alpha 1: the mean per token"), (-6.0, 4, 1.0)),
     ]
 
 
@@ -108,17 +121,19 @@ length_normalised_score = CodeExercise(
     "ch07.length_normalised_score",
     length_normalised_score_reference,
     _score_cases,
-    names=("the score",),
+    names=(later.tr("the score"),),
     atol=1e-9,
     hints=(
-        "Log-probabilities are negative and only fall as tokens are added; dividing by a "
-        "power of the length takes away the advantage of stopping early.",
-        "score = log_prob / length ** alpha.",
+        later.tr(
+            "Log-probabilities are negative and only fall as tokens are added; dividing by a "
+            "power of the length takes away the advantage of stopping early."
+        ),
+        later.tr("score = log_prob / length ** alpha."),
     ),
     mistakes={
-        "dividing by the length and ignoring alpha": lambda lp, n, a: lp / n,
-        "no normalisation at all": lambda lp, n, a: lp,
-        "multiplying by length ** alpha": lambda lp, n, a: lp * n**a,
+        later.tr("dividing by the length and ignoring alpha"): lambda lp, n, a: lp / n,
+        later.tr("no normalisation at all"): lambda lp, n, a: lp,
+        later.tr("multiplying by length ** alpha"): lambda lp, n, a: lp * n**a,
     },
 )
 
@@ -133,34 +148,42 @@ sequence_mask = CodeExercise(
     "ch07.sequence_mask",
     sequence_mask_reference,
     lambda: [
-        Case("one sequence of length 1", (torch.tensor([1]), 1)),
-        Case("batch 3, width 5", (torch.tensor([5, 2, 0]), 5)),
-        Case("width wider than every length", (torch.tensor([1, 3]), 6)),
+        Case(later.tr("one sequence of length 1"), (torch.tensor([1]), 1)),
+        Case(later.tr("batch 3, width 5"), (torch.tensor([5, 2, 0]), 5)),
+        Case(later.tr("width wider than every length"), (torch.tensor([1, 3]), 6)),
     ],
-    names=("the mask",),
-    dims=("batch row", "step"),
+    names=(later.tr("the mask"),),
+    dims=(later.tr("batch row"), later.tr("step")),
     convert=lambda mask: torch.as_tensor(mask).to(torch.int64),
     atol=0,
-    hints=("Compare a row of positions 0 .. num_steps - 1 with each length, by broadcasting.",),
+    hints=(
+        later.tr(
+            "Compare a row of positions 0 .. num_steps - 1 with each length, by broadcasting."
+        ),
+    ),
     mistakes={
-        "<= instead of < (one padded step too many)": lambda v, n: (
+        later.tr("<= instead of < (one padded step too many)"): lambda v, n: (
             torch.arange(n)[None, :] <= v[:, None]
         ),
-        "the positions counted from the end": lambda v, n: (
+        later.tr("the positions counted from the end"): lambda v, n: (
             torch.arange(n).flip(0)[None, :] < v[:, None]
         ),
     },
 )
 
 lstm = OpenQuestion(
-    "LSTM",
+    later.tr("LSTM"),
     (
-        "Read the code: print(inspect.getsource(Seq2SeqDecoder.init_state)). What is "
-        "hidden[0] when the state is a tuple?",
-        "Note run.seconds, the parameter count and both WERs for each cell; the LSTM has four "
-        "weight blocks to the GRU's three.",
+        later.tr(
+            "Read the code: print(inspect.getsource(Seq2SeqDecoder.init_state)). What is "
+            "hidden[0] when the state is a tuple?"
+        ),
+        later.tr(
+            "Note run.seconds, the parameter count and both WERs for each cell; the LSTM has four "
+            "weight blocks to the GRU's three."
+        ),
     ),
-    """
+    later.tr("""
     init_state takes hidden[0] when the state is a tuple, and its top layer: the context is
     the final hidden state h (with the bidirectional encoder, forward and backward h
     concatenated), not the memory cell c. c is not dropped: the whole tuple (h, c) is the
@@ -175,18 +198,22 @@ lstm = OpenQuestion(
     parameters (chapter 04's equal_params_hidden). On 6,178 test words a WER near 45% has a
     sampling standard error of about 0.6 points, and seeds move it further: rerun both with a
     second seed before ranking them.
-    """,
+    """),
 )
 
 wider_bottleneck = OpenQuestion(
-    "A wider bottleneck",
+    later.tr("A wider bottleneck"),
     (
-        "Keep the chapter's table (by_length_128 = by_length.copy()), set num_hiddens = 256, "
-        "rerun, and compare the tables group by group.",
-        "Compare relative changes, (PER_256 - PER_128) / PER_128 per length group, not points: "
-        "long words start higher.",
+        later.tr(
+            "Keep the chapter's table (by_length_128 = by_length.copy()), set num_hiddens = 256, "
+            "rerun, and compare the tables group by group."
+        ),
+        later.tr(
+            "Compare relative changes, (PER_256 - PER_128) / PER_128 per length group, not points: "
+            "long words start higher."
+        ),
     ),
-    """
+    later.tr("""
         before = by_length_128["greedy PER %"]  # the chapter's run, kept before rerunning
         print((by_length["greedy PER %"] - before) / before)  # relative change per group
 
@@ -202,18 +229,22 @@ wider_bottleneck = OpenQuestion(
     sampling standard error of about 2 points (binomial, 319 words at 82%). Doubling
     num_hiddens also quadruples the recurrent weights and changes training in the same 1,500
     updates, so check a difference with a second seed.
-    """,
+    """),
 )
 
 length_normalisation = OpenQuestion(
-    "Length normalisation",
+    later.tr("Length normalisation"),
     (
-        "Each token adds a log-probability <= 0 to a hypothesis's score. What does that do to "
-        "long hypotheses against short ones?",
-        "Mean output length: sum(map(len, preds)) / len(preds); compare it with the mean "
-        "length of the references.",
+        later.tr(
+            "Each token adds a log-probability <= 0 to a hypothesis's score. What does that do to "
+            "long hypotheses against short ones?"
+        ),
+        later.tr(
+            "Mean output length: sum(map(len, preds)) / len(preds); compare it with the mean "
+            "length of the references."
+        ),
     ),
-    """
+    later.tr("""
         for alpha in (0.0, 0.75):
             preds = predict(model, test_words, letters, phonemes, beam_size=4, alpha=alpha)
             print(alpha, word_error_rate(preds, references), sum(map(len, preds)) / len(preds))
@@ -230,18 +261,22 @@ length_normalisation = OpenQuestion(
     (plausible in G2P, where the spelling says much about the length), little bias to fix. Outputs grow past
     the references and WER rises: alpha over-corrects. The chapter's alpha = 0 beam scored
     WER 44.6% (greedy 46.0%).
-    """,
+    """),
 )
 
 padding_bug = OpenQuestion(
-    "The padding bug",
+    later.tr("The padding bug"),
     (
-        "d2l.MaskedSoftmaxCELoss()(logits, labels, label_len) gives one number per sequence: "
-        "its token losses summed and divided by the padded width.",
-        "Work out the weight of one real phoneme in each loss: 1 / (batch size × padded width) "
-        "against 1 / (real phonemes in the batch).",
+        later.tr(
+            "d2l.MaskedSoftmaxCELoss()(logits, labels, label_len) gives one number per sequence: "
+            "its token losses summed and divided by the padded width."
+        ),
+        later.tr(
+            "Work out the weight of one real phoneme in each loss: 1 / (batch size × padded width) "
+            "against 1 / (real phonemes in the batch)."
+        ),
     ),
-    """
+    later.tr("""
         ce = d2l.MaskedSoftmaxCELoss()
 
         def d2l_loss(model, batch):
@@ -259,18 +294,22 @@ padding_bug = OpenQuestion(
     the lowest fill, and the words most affected, come where pronunciation lengths vary most
     for a given spelling length. If the WERs differ by less than a second seed moves them, the
     bug is harmless here.
-    """,
+    """),
 )
 
 explore = OpenQuestion(
-    "Explore",
+    later.tr("Explore"),
     (
-        "The top panel's first row is greedy decoding's pick at each step, with its "
-        "probability: look for the steps where it falls well below 1.",
-        "The beam recovers when its best hypothesis leaves the greedy path at such a step and "
-        "ends with a higher probability for the whole pronunciation.",
+        later.tr(
+            "The top panel's first row is greedy decoding's pick at each step, with its "
+            "probability: look for the steps where it falls well below 1."
+        ),
+        later.tr(
+            "The beam recovers when its best hypothesis leaves the greedy path at such a step and "
+            "ends with a higher probability for the whole pronunciation."
+        ),
     ),
-    """
+    later.tr("""
     Read the steps where greedy's top probability drops (say below 0.5) with a close second:
     there the model hesitates between readings. Check whether they fall where the spelling
     allows several readings (vowel letters, clusters). Then move beam_size from 1 to 4 (or
@@ -284,7 +323,7 @@ explore = OpenQuestion(
     rising with length (greedy PER 24.9% at 12+ letters), which a fixed-shape state predicts.
     Compare with a shorter word that shares its ending (establishment) before blaming the
     length: a hard ending is hard at any length.
-    """,
+    """),
 )
 
 open_questions = (lstm, wider_bottleneck, length_normalisation, padding_bug, explore)

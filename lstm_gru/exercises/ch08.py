@@ -6,6 +6,7 @@ import math
 import torch
 
 from lstm_gru.exercises.core import Case, CodeExercise
+from lstm_gru.i18n import later
 
 __all__ = ["additive_scores", "dot_product_attention", "masked_softmax"]
 
@@ -27,14 +28,15 @@ def _softmax_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(0)
     return [
         Case(
-            "batch 1, one real key of 3", (torch.randn(1, 1, 3, generator=gen), torch.tensor([1]))
+            later.tr("batch 1, one real key of 3"),
+            (torch.randn(1, 1, 3, generator=gen), torch.tensor([1])),
         ),
         Case(
-            "batch 2, 2 queries, no padding",
+            later.tr("batch 2, 2 queries, no padding"),
             (torch.randn(2, 2, 4, generator=gen), torch.tensor([4, 4])),
         ),
         Case(
-            "batch 3 with padding",
+            later.tr("batch 3 with padding"),
             (3 * torch.randn(3, 2, 5, generator=gen), torch.tensor([2, 5, 3])),
         ),
     ]
@@ -44,17 +46,23 @@ masked_softmax = CodeExercise(
     "ch08.masked_softmax",
     masked_softmax_reference,
     _softmax_cases,
-    names=("the weights",),
-    dims=("batch row", "query", "key"),
+    names=(later.tr("the weights"),),
+    dims=(later.tr("batch row"), later.tr("query"), later.tr("key")),
     hints=(
-        "Build a mask of the real keys by comparing torch.arange(num_keys) with valid_len.",
-        "Set the scores of padded keys to -inf BEFORE the softmax (masked_fill), so the real "
-        "keys' weights still sum to 1.",
+        later.tr(
+            "Build a mask of the real keys by comparing torch.arange(num_keys) with valid_len."
+        ),
+        later.tr(
+            "Set the scores of padded keys to -inf BEFORE the softmax (masked_fill), so the real "
+            "keys' weights still sum to 1."
+        ),
     ),
     mistakes={
-        "zeroing the padding after the softmax (the real weights then sum to less than 1)": _zeroed_after,
-        "no mask at all (the padding gets weight too)": lambda scores, valid_len: torch.softmax(
-            scores, dim=-1
+        later.tr(
+            "zeroing the padding after the softmax (the real weights then sum to less than 1)"
+        ): _zeroed_after,
+        later.tr("no mask at all (the padding gets weight too)"): lambda scores, valid_len: (
+            torch.softmax(scores, dim=-1)
         ),
     },
 )
@@ -72,7 +80,7 @@ def _attention_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(1)
     return [
         Case(
-            "one query, one key",
+            later.tr("one query, one key"),
             (
                 torch.randn(1, 1, 2, generator=gen),
                 torch.randn(1, 1, 2, generator=gen),
@@ -80,7 +88,7 @@ def _attention_cases() -> list[Case]:
             ),
         ),
         Case(
-            "batch 2, 3 queries, 4 keys, d = 8",
+            later.tr("batch 2, 3 queries, 4 keys, d = 8"),
             (
                 torch.randn(2, 3, 8, generator=gen),
                 torch.randn(2, 4, 8, generator=gen),
@@ -102,15 +110,15 @@ dot_product_attention = CodeExercise(
     "ch08.dot_product_attention",
     dot_product_attention_reference,
     _attention_cases,
-    names=("the output",),
-    dims=("batch row", "query", "feature"),
+    names=(later.tr("the output"),),
+    dims=(later.tr("batch row"), later.tr("query"), later.tr("feature")),
     hints=(
-        "Scores: queries @ keys.transpose(1, 2), (B, Q, K); scale by 1 / sqrt(d).",
-        "Softmax over the keys (the last axis), then a batched product with the values.",
+        later.tr("Scores: queries @ keys.transpose(1, 2), (B, Q, K); scale by 1 / sqrt(d)."),
+        later.tr("Softmax over the keys (the last axis), then a batched product with the values."),
     ),
     mistakes={
-        "no scaling by sqrt(d)": _unscaled,
-        "dividing by d instead of sqrt(d)": _by_d,
+        later.tr("no scaling by sqrt(d)"): _unscaled,
+        later.tr("dividing by d instead of sqrt(d)"): _by_d,
     },
 )
 
@@ -127,7 +135,7 @@ def _additive_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(2)
     return [
         Case(
-            "batch 2, 3 queries of size 4, 5 keys of size 6",
+            later.tr("batch 2, 3 queries of size 4, 5 keys of size 6"),
             (
                 torch.randn(2, 3, 4, generator=gen),
                 torch.randn(2, 5, 6, generator=gen),
@@ -137,7 +145,7 @@ def _additive_cases() -> list[Case]:
             ),
         ),
         Case(
-            "one query, one key",
+            later.tr("one query, one key"),
             (
                 torch.randn(1, 1, 2, generator=gen),
                 torch.randn(1, 1, 3, generator=gen),
@@ -153,17 +161,19 @@ additive_scores = CodeExercise(
     "ch08.additive_scores",
     additive_scores_reference,
     _additive_cases,
-    names=("the scores",),
-    dims=("batch row", "query", "key"),
+    names=(later.tr("the scores"),),
+    dims=(later.tr("batch row"), later.tr("query"), later.tr("key")),
     hints=(
-        "Project first: queries @ W_q is (B, Q, h), keys @ W_k is (B, K, h).",
-        "Add them with broadcasting as (B, Q, 1, h) + (B, 1, K, h), take tanh, then @ w_v.",
+        later.tr("Project first: queries @ W_q is (B, Q, h), keys @ W_k is (B, K, h)."),
+        later.tr(
+            "Add them with broadcasting as (B, Q, 1, h) + (B, 1, K, h), take tanh, then @ w_v."
+        ),
     ),
     mistakes={
-        "leaving out the tanh": lambda q, k, W_q, W_k, w_v: (
+        later.tr("leaving out the tanh"): lambda q, k, W_q, W_k, w_v: (
             ((q @ W_q)[:, :, None, :] + (k @ W_k)[:, None, :, :]) @ w_v
         ),
-        "a sigmoid instead of tanh": lambda q, k, W_q, W_k, w_v: (
+        later.tr("a sigmoid instead of tanh"): lambda q, k, W_q, W_k, w_v: (
             torch.sigmoid((q @ W_q)[:, :, None, :] + (k @ W_k)[:, None, :, :]) @ w_v
         ),
     },

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
+from lstm_gru.i18n import tr
+
 __all__ = ["Case", "CodeExercise", "NumberExercise", "OpenQuestion"]
 
 
@@ -42,7 +44,11 @@ def _clone(value):
 
 
 def _describe_position(index: tuple[int, ...], dims: Sequence[str]) -> str:
-    return ", ".join(f"{name} {i}" for name, i in zip(dims, index, strict=False)) or "the value"
+    where = [
+        tr("{dim} {index}").format(dim=tr(name), index=i)
+        for name, i in zip(dims, index, strict=False)
+    ]
+    return tr(", ").join(where) or tr("the value")
 
 
 def compare(got, expected, names: Sequence[str], dims: Sequence[str], atol: float) -> str | None:
@@ -50,51 +56,74 @@ def compare(got, expected, names: Sequence[str], dims: Sequence[str], atol: floa
     sentence about the first difference: which output, what kind, where, by how much."""
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            want = "(" + ", ".join(names) + ")"
-            got_kind = f"a {type(got).__name__}" + (
-                f" of {len(got)}" if isinstance(got, (tuple, list)) else ""
+            want = "(" + ", ".join(tr(name) for name in names) + ")"
+            if isinstance(got, (tuple, list)):
+                return tr(
+                    "expected a tuple {want} of {count} values, got a {kind} of {got_count}"
+                ).format(
+                    want=want, count=len(expected), kind=type(got).__name__, got_count=len(got)
+                )
+            return tr("expected a tuple {want} of {count} values, got a {kind}").format(
+                want=want, count=len(expected), kind=type(got).__name__
             )
-            return f"expected a tuple {want} of {len(expected)} values, got {got_kind}"
         for g, e, name in zip(got, expected, names, strict=True):
             problem = compare(g, e, [name], dims, atol)
             if problem is not None:
                 return problem
         return None
-    name = names[0]
+    name = tr(names[0])
     if isinstance(expected, torch.Tensor):
         if not isinstance(got, torch.Tensor):
-            return f"{name}: expected a torch.Tensor, got {type(got).__name__}"
+            return tr("{name}: expected a torch.Tensor, got {kind}").format(
+                name=name, kind=type(got).__name__
+            )
         if tuple(got.shape) != tuple(expected.shape):
-            return f"{name}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
+            return tr("{name}: expected shape {expected}, got {got}").format(
+                name=name, expected=tuple(expected.shape), got=tuple(got.shape)
+            )
         got = got.detach().double()
         expected = expected.detach().double()
         if torch.isnan(got).any():
             where = tuple(torch.nonzero(torch.isnan(got))[0].tolist())
-            return f"{name} is NaN at {_describe_position(where, dims)}"
+            return tr("{name} is NaN at {where}").format(
+                name=name, where=_describe_position(where, dims)
+            )
         diff = (got - expected).abs()
         if diff.dim() == 0 and diff > atol:
-            return f"{name}: expected {expected.item():.4f}, got {got.item():.4f}"
+            return tr("{name}: expected {expected:.4f}, got {got:.4f}").format(
+                name=name, expected=expected.item(), got=got.item()
+            )
         if diff.numel() and diff.max() > atol:
             where = tuple(int(i) for i in torch.unravel_index(diff.argmax(), diff.shape))
-            return (
-                f"{name} differs at {_describe_position(where, dims)}: expected "
-                f"{expected[where].item():.4f}, got {got[where].item():.4f} "
-                f"(largest difference {diff.max().item():.2g})"
+            return tr(
+                "{name} differs at {where}: expected {expected:.4f}, got {got:.4f} "
+                "(largest difference {diff:.2g})"
+            ).format(
+                name=name,
+                where=_describe_position(where, dims),
+                expected=expected[where].item(),
+                got=got[where].item(),
+                diff=diff.max().item(),
             )
         return None
     if isinstance(got, torch.Tensor) and got.numel() == 1:
         got = got.item()
     if not isinstance(got, (int, float)) or isinstance(got, bool):
-        return f"{name}: expected a number, got {type(got).__name__}"
+        return tr("{name}: expected a number, got {kind}").format(
+            name=name, kind=type(got).__name__
+        )
     if math.isnan(got):
-        return f"{name} is NaN"
+        return tr("{name} is NaN").format(name=name)
     if abs(got - expected) > atol * max(1.0, abs(expected)):
-        return f"{name}: expected {expected:.4f}, got {got:.4f}"
+        return tr("{name}: expected {expected:.4f}, got {got:.4f}").format(
+            name=name, expected=expected, got=got
+        )
     return None
 
 
 class _Hints:
-    """Hints given one level at a time: each ``hint()`` shows the next, ``hint(k)`` level k."""
+    """Hints given one level at a time: each ``hint()`` shows the next, ``hint(k)`` level k.
+    The hints are English (marked with ``lstm_gru.i18n.later.tr``), translated when shown."""
 
     def __init__(self, hints: Sequence[str]):
         self.hints = list(hints)
@@ -106,7 +135,11 @@ class _Hints:
         if not 1 <= level <= len(self.hints):
             raise ValueError(f"level must be in [1, {len(self.hints)}], got {level}")
         self.shown = max(self.shown, level)
-        print(f"Hint {level} of {len(self.hints)}: {self.hints[level - 1]}")
+        print(
+            tr("Hint {level} of {count}: {hint}").format(
+                level=level, count=len(self.hints), hint=tr(self.hints[level - 1])
+            )
+        )
 
 
 class CodeExercise(_Hints):
@@ -146,13 +179,17 @@ class CodeExercise(_Hints):
             with torch.no_grad():
                 result = function(*_clone(case.args))
         except Exception as error:  # the student's error becomes feedback
-            return None, f"your function raised {type(error).__name__}: {error}"
+            return None, tr("your function raised {kind}: {error}").format(
+                kind=type(error).__name__, error=error
+            )
         if self.convert is None:
             return result, None
         try:
             return self.convert(result), None
         except Exception as error:
-            return None, f"could not read your result ({type(error).__name__}: {error})"
+            return None, tr("could not read your result ({kind}: {error})").format(
+                kind=type(error).__name__, error=error
+            )
 
     def _named_mistake(self, answer) -> str | None:
         """The typical mistake the answer equals on every case, if any."""
@@ -173,24 +210,44 @@ class CodeExercise(_Hints):
         """Run ``answer`` on every case; print what is wrong (or that it is right); return
         True when it matches the reference on all cases."""
         if not callable(answer):
-            print(f"✘ {self.name}: expected a function, got {type(answer).__name__}")
+            print(
+                tr("✘ {name}: expected a function, got {kind}").format(
+                    name=self.name, kind=type(answer).__name__
+                )
+            )
             return False
         cases = self.cases()
         for case in cases:
             expected, _ = self._run(self.reference, case)
             got, error = self._run(answer, case)
             if error is not None:
-                print(f"✘ {self.name}, {case.label}: {error}")
+                print(
+                    tr("✘ {name}, {case}: {problem}").format(
+                        name=self.name, case=tr(case.label), problem=error
+                    )
+                )
                 return False
             problem = compare(got, expected, self.names, self.dims, self.atol)
             if problem is not None:
-                print(f"✘ {self.name}, {case.label}: {problem}")
+                print(
+                    tr("✘ {name}, {case}: {problem}").format(
+                        name=self.name, case=tr(case.label), problem=problem
+                    )
+                )
                 mistake = self._named_mistake(answer)
                 if mistake is not None:
-                    print(f"  Your function gives exactly what {mistake} gives.")
+                    print(
+                        tr("  Your function gives exactly what {mistake} gives.").format(
+                            mistake=tr(mistake)
+                        )
+                    )
                 return False
-        labels = "; ".join(case.label for case in cases)
-        print(f"✔ {self.name}: right on all {len(cases)} cases ({labels})")
+        labels = tr("; ").join(tr(case.label) for case in cases)
+        print(
+            tr("✔ {name}: right on all {count} cases ({labels})").format(
+                name=self.name, count=len(cases), labels=labels
+            )
+        )
         return True
 
     def solution(self) -> None:
@@ -222,21 +279,33 @@ class NumberExercise(_Hints):
     def check(self, answer) -> bool:
         """Print whether ``answer`` is right (and why not); return True when it is."""
         if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-            print(f"✘ {self.name}: expected a number, got {type(answer).__name__}")
+            print(
+                tr("✘ {name}: expected a number, got {kind}").format(
+                    name=self.name, kind=type(answer).__name__
+                )
+            )
             return False
         if math.isnan(answer) or math.isinf(answer):
-            print(f"✘ {self.name}: expected a finite number, got {answer}")
+            print(
+                tr("✘ {name}: expected a finite number, got {answer}").format(
+                    name=self.name, answer=answer
+                )
+            )
             return False
         if abs(answer - self.reference) > self.atol:
-            detail = f" {self.explain(answer)}" if self.explain is not None else ""
-            print(f"✘ {self.name}: {answer:.6g} is not right.{detail}")
+            detail = f" {tr(self.explain(answer))}" if self.explain is not None else ""
+            print(
+                tr("✘ {name}: {answer:.6g} is not right.{detail}").format(
+                    name=self.name, answer=answer, detail=detail
+                )
+            )
             return False
-        print(f"✔ {self.name}: {answer:.6g} is right.")
+        print(tr("✔ {name}: {answer:.6g} is right.").format(name=self.name, answer=answer))
         return True
 
     def solution(self) -> None:
         """Print the model answer and its working."""
-        print(f"{self.reference}: {self.worked}")
+        print(f"{self.reference}: {tr(self.worked)}")
 
 
 def _wrap(text: str, width: int) -> str:
@@ -282,7 +351,13 @@ class OpenQuestion(_Hints):
         super().__init__(hints)
         self.title = title
         self.answer = inspect.cleandoc(answer)
+        self._source = answer  # the literal, as the catalogue knows it
 
     def solution(self) -> None:
-        """Print the title, then the model answer."""
-        print(f"Model answer: {self.title}\n\n{_wrap(self.answer, self.width)}")
+        """Print the title, then the model answer (a translation is printed as written: its
+        paragraphs are not refilled, as Chinese has no spaces to break lines at)."""
+        answer = tr(self._source)
+        text = (
+            _wrap(self.answer, self.width) if answer == self._source else inspect.cleandoc(answer)
+        )
+        print(tr("Model answer: {title}\n\n{answer}").format(title=tr(self.title), answer=text))

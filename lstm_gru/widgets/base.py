@@ -7,6 +7,8 @@ import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from lstm_gru.i18n import prepare_figure, tr
+
 WIDGET_DPI = 80  # fixed, so PNG bytes are deterministic and rendering stays fast
 PNG_OPTIONS = {"compress_level": 1}  # fast PNG encoding; the image is sent once per change
 
@@ -21,6 +23,7 @@ def figure_png(fig: Figure, dpi: int = WIDGET_DPI) -> bytes:
 def new_figure(figsize, pyplot: bool) -> Figure:
     """A pyplot figure (static: the inline backend shows it), or one outside pyplot (for a
     widget: never shown twice by the inline backend, never piles up)."""
+    prepare_figure()
     if pyplot:
         return plt.figure(figsize=figsize)
     fig = Figure(figsize=figsize)
@@ -33,7 +36,9 @@ class Widget:
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"{type(self).__name__}: an interactive widget (run it in Jupyter)"
+        bundle["text/plain"] = tr("{name}: an interactive widget (run it in Jupyter)").format(
+            name=type(self).__name__
+        )
         return bundle
 
 

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from lstm_gru.checks import check_positive_int
+from lstm_gru.i18n import figure_text, tr
 from lstm_gru.widgets.base import WIDGET_DPI, Explorer, figure_png, new_figure
 from lstm_gru.widgets.decoding_trace import DecodingTrace, trace_decoding
 
@@ -66,8 +67,8 @@ class DecodingFigure:
             vmin=0.0, vmax=1.0,
         )  # fmt: skip
         self.grid_ax.set_yticks(range(top_k), [str(r) for r in range(1, top_k + 1)])
-        self.grid_ax.set_ylabel("rank")
-        self.grid_ax.set_xlabel("greedy step (the best candidate is fed back)")
+        self.grid_ax.set_ylabel(figure_text("rank"))
+        self.grid_ax.set_xlabel(figure_text("greedy step (the best candidate is fed back)"))
         self.box = self.grid_ax.add_patch(
             Rectangle((-0.5, -0.5), 1, top_k, fill=False, edgecolor="C3", linewidth=2.5)
         )
@@ -90,9 +91,19 @@ class DecodingFigure:
         ]
         self.figure.legend(
             handles=[
-                Rectangle((0, 0), 1, 1, color=BEAM_COLORS["live"], label="in the beam"),
-                Rectangle((0, 0), 1, 1, color=BEAM_COLORS["finished"], label="ends at this step"),
-                Rectangle((0, 0), 1, 1, color=BEAM_COLORS["earlier"], label="ended earlier"),
+                Rectangle(
+                    (0, 0), 1, 1, color=BEAM_COLORS["live"], label=figure_text("in the beam")
+                ),
+                Rectangle(
+                    (0, 0),
+                    1,
+                    1,
+                    color=BEAM_COLORS["finished"],
+                    label=figure_text("ends at this step"),
+                ),
+                Rectangle(
+                    (0, 0), 1, 1, color=BEAM_COLORS["earlier"], label=figure_text("ended earlier")
+                ),
             ],
             loc="lower right",
             ncols=3,
@@ -129,8 +140,10 @@ class DecodingFigure:
         ticks = range(0, num_cols, max(1, -(-num_cols // 20)))
         self.grid_ax.set_xticks(list(ticks), [str(t + 1) for t in ticks])
         self.grid_ax.set_title(
-            f"greedy decoding of '{trace.word}': the {self.top_k} most probable next tokens "
-            f"per step (output p = {math.exp(trace.greedy_log_prob):.3g})",
+            figure_text(
+                "greedy decoding of '{word}': the {top_k} most probable next tokens per step "
+                "(output p = {p:.3g})"
+            ).format(word=trace.word, top_k=self.top_k, p=math.exp(trace.greedy_log_prob)),
             loc="left",
         )
         if self.letter_ax is not None:
@@ -169,8 +182,9 @@ class DecodingFigure:
             self.letter_image.set_data(np.array([trace.attention[greedy_step - 1]]))
             token = trace.candidates[greedy_step - 1][0][0]
             self.letter_ax.set_title(
-                f"attention at greedy step {greedy_step} (writing {token}): darker letters "
-                "weigh more",
+                figure_text(
+                    "attention at greedy step {step} (writing {token}): darker letters weigh more"
+                ).format(step=greedy_step, token=token),
                 loc="left",
             )
         rows = self.beam_rows(step)
@@ -194,7 +208,9 @@ class DecodingFigure:
         self.beam_ax.set_ylim(max(len(rows), 8) - 0.5, -0.5)
         beam_step = min(step, len(trace.beam_steps))
         self.beam_ax.set_title(
-            f"beam search, beam size {trace.beam_size}: the hypotheses after step {beam_step}",
+            figure_text(
+                "beam search, beam size {beam_size}: the hypotheses after step {step}"
+            ).format(beam_size=trace.beam_size, step=beam_step),
             loc="left",
         )
 
@@ -246,14 +262,16 @@ class DecodingExplorer(Explorer):
         self._busy = False  # True while one change moves the step slider: render once
         self.text_box = widgets.Text(
             value=word,
-            placeholder="Type a word: it is pronounced as you type",
+            placeholder=tr("Type a word: it is pronounced as you type"),
             continuous_update=True,
-            description="word",
+            description=tr("word"),
         )
         self.beam_slider = widgets.IntSlider(
-            beam_size, 1, MAX_BEAM_SIZE, description="beam size", continuous_update=True
+            beam_size, 1, MAX_BEAM_SIZE, description=tr("beam size"), continuous_update=True
         )
-        self.step_slider = widgets.IntSlider(1, 1, 1, description="step", continuous_update=True)
+        self.step_slider = widgets.IntSlider(
+            1, 1, 1, description=tr("step"), continuous_update=True
+        )
         self.readout = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.widget = widgets.VBox(
@@ -309,7 +327,7 @@ class DecodingExplorer(Explorer):
     def _update_word(self, text: str) -> None:
         start = time.perf_counter()
         if not text.strip():
-            self._show_message("<i>Type a word in the box above to see it decoded.</i>", start)
+            self._show_message(tr("<i>Type a word in the box above to see it decoded.</i>"), start)
             return
         self._show(self._trace(text.strip(), self.beam_slider.value), start, last_step=True)
 
@@ -338,12 +356,21 @@ class DecodingExplorer(Explorer):
         trace = self.trace
         best, best_lp = trace.beam[0]
         unknown = (
-            f" &nbsp; ({trace.unknown} characters not in the vocabulary read as &lt;unk&gt;)"
+            tr(" &nbsp; ({count} characters not in the vocabulary read as &lt;unk&gt;)").format(
+                count=trace.unknown
+            )
             if trace.unknown
             else ""
         )
-        return (
-            f"<b>{html.escape(trace.word)}</b>: greedy <code>{' '.join(trace.greedy)}</code> "
-            f"(p = {math.exp(trace.greedy_log_prob):.3f}); beam of {trace.beam_size} "
-            f"<code>{' '.join(best)}</code> (p = {math.exp(best_lp):.3f}){unknown}"
+        return tr(
+            "<b>{word}</b>: greedy <code>{greedy}</code> (p = {greedy_p:.3f}); beam of "
+            "{beam_size} <code>{beam}</code> (p = {beam_p:.3f}){unknown}"
+        ).format(
+            word=html.escape(trace.word),
+            greedy=" ".join(trace.greedy),
+            greedy_p=math.exp(trace.greedy_log_prob),
+            beam_size=trace.beam_size,
+            beam=" ".join(best),
+            beam_p=math.exp(best_lp),
+            unknown=unknown,
         )

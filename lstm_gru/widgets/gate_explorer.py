@@ -16,12 +16,14 @@ from matplotlib.patheffects import withStroke
 from matplotlib.transforms import blended_transform_factory
 
 from lstm_gru.checks import check_positive_int
+from lstm_gru.i18n import figure_text, tr
 from lstm_gru.tracing import check_char_model, encode_text, trace_text
 from lstm_gru.viz import (
     check_names,
     color_limits,
     colormap,
     gate_kind,
+    gate_label,
     gate_matrix,
     max_time_labels,
     printable_token,
@@ -90,7 +92,7 @@ class ExplorerFigure:
                     vmax=vmax,
                 )
             )
-            heat.set_ylabel(name)
+            heat.set_ylabel(gate_label(name))
             heat.set_yticks([0, self.num_units - 1])  # few labels: text is the slow part to draw
             heat.set_xticks([])  # the tokens label the line plot below, on the same time axis
             box = heat.add_patch(Rectangle((-0.5, -0.5), 1, 1, **MARKER))
@@ -112,10 +114,10 @@ class ExplorerFigure:
             self.heat_axes.append(heat)
             self.bar_axes.append(bar)
         self.line_ax = self.figure.add_subplot(grid[-1, 0])
-        self.lines = [self.line_ax.plot([0], [0], label=name)[0] for name in self.names]
+        self.lines = [self.line_ax.plot([0], [0], label=gate_label(name))[0] for name in self.names]
         self.line_ax.axhline(0, color="grey", linewidth=0.8)
         self.step_line = self.line_ax.axvline(0, color="black", linewidth=1.0)
-        self.line_ax.set_ylabel("value")
+        self.line_ax.set_ylabel(figure_text("value"))
         legend_ax = self.figure.add_subplot(grid[-1, 1])
         legend_ax.axis("off")
         legend_ax.legend(handles=self.lines, loc="center left", frameon=False)
@@ -168,7 +170,9 @@ class ExplorerFigure:
         width = self.figure.get_figwidth() * 0.75
         positions, labels = time_ticks(self.tokens, num_steps, max_time_labels(width))
         self.line_ax.set_xticks(positions, labels)
-        self.line_ax.set_xlabel("input character" if self.tokens else "time step")
+        self.line_ax.set_xlabel(
+            figure_text("input character") if self.tokens else figure_text("time step")
+        )
         self._background = None
         self.set_step(min(self.step, num_steps - 1))
         self.set_unit(self.unit)
@@ -186,8 +190,13 @@ class ExplorerFigure:
             bars.set_facecolor(image.cmap(image.norm(values)))
             box.set_bounds(step - 0.5, -0.5, 1, self.num_units)
         self.step_line.set_xdata([step, step])
-        token = f" '{printable_token(self.tokens[step])}'" if self.tokens else ""
-        self.step_label.set_text(f"step {step}{token}")
+        if self.tokens:
+            label = figure_text("step {step} '{token}'").format(
+                step=step, token=printable_token(self.tokens[step])
+            )
+        else:
+            label = figure_text("step {step}").format(step=step)
+        self.step_label.set_text(label)
 
     def set_unit(self, unit: int) -> None:
         """Mark unit ``unit`` in every heatmap and plot its gates over time."""
@@ -203,7 +212,7 @@ class ExplorerFigure:
             edges = np.zeros((self.num_units, 4))  # transparent edges but the chosen unit's
             edges[unit, 3] = 1.0
             bars.set_edgecolor(edges)
-        self.unit_label.set_text(f"unit {unit}")
+        self.unit_label.set_text(figure_text("unit {unit}").format(unit=unit))
 
     def png(self, dpi: int = WIDGET_DPI) -> bytes:
         """Render to PNG bytes: the whole figure after a new trace, else only the animated
@@ -279,13 +288,15 @@ class GateExplorer(Explorer):
         self._busy = False  # True while one change updates several sliders: render once
         self.text_box = widgets.Textarea(
             value=text,
-            placeholder="Type some text: the gates are recomputed as you type",
+            placeholder=tr("Type some text: the gates are recomputed as you type"),
             continuous_update=True,
             layout=widgets.Layout(width="100%", height="4.5em"),
         )
-        self.step_slider = widgets.IntSlider(0, 0, 0, description="step", continuous_update=True)
+        self.step_slider = widgets.IntSlider(
+            0, 0, 0, description=tr("step"), continuous_update=True
+        )
         self.unit_slider = widgets.IntSlider(
-            0, 0, self.drawing.num_units - 1, description="unit", continuous_update=True
+            0, 0, self.drawing.num_units - 1, description=tr("unit"), continuous_update=True
         )
         self.readout = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
@@ -341,7 +352,7 @@ class GateExplorer(Explorer):
     def _update_text(self, text: str) -> None:
         start = time.perf_counter()
         if not text:
-            self._show_message("<i>Type some text above to see the gates.</i>", start)
+            self._show_message(tr("<i>Type some text above to see the gates.</i>"), start)
             return
         self.trace = trace_text(self.model, self.vocab, text, self.layer)
         unk = getattr(self.vocab, "unk", None)
@@ -368,14 +379,19 @@ class GateExplorer(Explorer):
 
     def _readout_html(self) -> str:
         step, unit = self.drawing.step, self.drawing.unit
-        values = ", ".join(
-            f"{name} {self.drawing.matrices[name][unit, step]:+.2f}" for name in self.drawing.names
+        values = tr(", ").join(
+            f"{tr(name)} {self.drawing.matrices[name][unit, step]:+.2f}"
+            for name in self.drawing.names
         )
         token = html.escape(printable_token(self.text[step]))
         unknown = self._unknown
         note = (
-            f" &nbsp; ({unknown} characters not in the vocabulary read as &lt;unk&gt;)"
+            tr(" &nbsp; ({count} characters not in the vocabulary read as &lt;unk&gt;)").format(
+                count=unknown
+            )
             if unknown
             else ""
         )
-        return f"step {step} <code>{token}</code>, unit {unit}: {values}{note}"
+        return tr("step {step} <code>{token}</code>, unit {unit}: {values}{note}").format(
+            step=step, token=token, unit=unit, values=values, note=note
+        )

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lstm_gru.checks import check_positive_int
+from lstm_gru.i18n import figure_text, tr
 from lstm_gru.widgets.base import Widget, figure_png, new_figure
 
 PLAYGROUND_DEFAULTS = {"f": 0.95, "i": 1.0, "pulse": 1.0, "pulse_step": 1, "w": 0.9}
@@ -53,10 +54,13 @@ class PlaygroundFigure:
         ax = self.ax = self.figure.add_subplot()
         steps = np.arange(1, num_steps + 1)
         (self.cell_line,) = ax.plot(
-            steps, steps * 0.0, label="LSTM cell  $c_t = f\\,c_{t-1} + i\\,x_t$"
+            steps, steps * 0.0, label=figure_text("LSTM cell  $c_t = f\\,c_{t-1} + i\\,x_t$")
         )
         (self.rnn_line,) = ax.plot(
-            steps, steps * 0.0, "--", label="vanilla RNN  $h_t = \\tanh(w\\,h_{t-1} + x_t)$"
+            steps,
+            steps * 0.0,
+            "--",
+            label=figure_text("vanilla RNN  $h_t = \\tanh(w\\,h_{t-1} + x_t)$"),
         )
         ax.axhline(0, color="grey", linewidth=0.8)
         self.pulse_line = ax.axvline(1, color="black", linewidth=1.0, linestyle=":")
@@ -65,8 +69,8 @@ class PlaygroundFigure:
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
         )  # fmt: skip
         ax.set_xlim(0.5, num_steps + 0.5)
-        ax.set_xlabel("time step $t$")
-        ax.set_ylabel("state")
+        ax.set_xlabel(figure_text("time step $t$"))
+        ax.set_ylabel(figure_text("state"))
         ax.legend(loc="upper right")
         self.figure.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.13)
         self.values = {}
@@ -82,10 +86,14 @@ class PlaygroundFigure:
         self.ax.set_ylim(-limit, limit)
         self.values = {"cell": float(c[-1]), "rnn": float(h[-1])}
         self.result.set_text(
-            f"after {self.num_steps} steps: cell $c$ = {c[-1]:.4f}, RNN $h$ = {h[-1]:.4f}"
+            figure_text(
+                "after {num_steps} steps: cell $c$ = {cell:.4f}, RNN $h$ = {rnn:.4f}"
+            ).format(num_steps=self.num_steps, cell=c[-1], rnn=h[-1])
         )
         self.ax.set_title(
-            f"f = {f:.2f}, i = {i:.2f}, pulse {pulse:+.2f} at t = {pulse_step}, w = {w:.2f}"
+            figure_text(
+                "f = {f:.2f}, i = {i:.2f}, pulse {pulse:+.2f} at t = {pulse_step}, w = {w:.2f}"
+            ).format(f=f, i=i, pulse=pulse, pulse_step=pulse_step, w=w)
         )
         return self.values
 
@@ -121,13 +129,13 @@ class GatePlayground(Widget):
         self.figure = self.drawing.figure
         options = {"continuous_update": True, "readout_format": ".2f"}
         self.sliders = {
-            "f": widgets.FloatSlider(params["f"], min=0, max=1, step=0.01, description="forget f", **options),
-            "i": widgets.FloatSlider(params["i"], min=0, max=1, step=0.01, description="input i", **options),
-            "pulse": widgets.FloatSlider(params["pulse"], min=-2, max=2, step=0.1, description="pulse", **options),
+            "f": widgets.FloatSlider(params["f"], min=0, max=1, step=0.01, description=tr("forget f"), **options),
+            "i": widgets.FloatSlider(params["i"], min=0, max=1, step=0.01, description=tr("input i"), **options),
+            "pulse": widgets.FloatSlider(params["pulse"], min=-2, max=2, step=0.1, description=tr("pulse"), **options),
             "pulse_step": widgets.IntSlider(
-                params["pulse_step"], min=1, max=num_steps, description="pulse at t", continuous_update=True
+                params["pulse_step"], min=1, max=num_steps, description=tr("pulse at t"), continuous_update=True
             ),
-            "w": widgets.FloatSlider(params["w"], min=0, max=2, step=0.01, description="RNN w", **options),
+            "w": widgets.FloatSlider(params["w"], min=0, max=2, step=0.01, description=tr("RNN w"), **options),
         }  # fmt: skip
         self.readout = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
@@ -172,11 +180,18 @@ class GatePlayground(Widget):
         p = self.params
         values = self.drawing.update(**p)
         self.image.value = figure_png(self.figure)
-        kept = p["f"] ** (self.drawing.num_steps - p["pulse_step"])
-        self.readout.value = (
-            f"After {self.drawing.num_steps} steps<br>"
-            f"LSTM cell: <b>{values['cell']:.4f}</b> = f<sup>{self.drawing.num_steps - p['pulse_step']}</sup>"
-            f" &middot; i &middot; pulse (f<sup>{self.drawing.num_steps - p['pulse_step']}</sup> = {kept:.4f})<br>"
-            f"vanilla RNN: <b>{values['rnn']:.4f}</b>"
+        power = self.drawing.num_steps - p["pulse_step"]
+        kept = p["f"] ** power
+        self.readout.value = tr(
+            "After {num_steps} steps<br>"
+            "LSTM cell: <b>{cell:.4f}</b> = f<sup>{power}</sup> &middot; i &middot; pulse "
+            "(f<sup>{power}</sup> = {kept:.4f})<br>"
+            "vanilla RNN: <b>{rnn:.4f}</b>"
+        ).format(
+            num_steps=self.drawing.num_steps,
+            cell=values["cell"],
+            power=power,
+            kept=kept,
+            rnn=values["rnn"],
         )
         self.render_ms = (time.perf_counter() - start) * 1e3
