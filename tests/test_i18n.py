@@ -175,8 +175,18 @@ def test_chinese_slides_show_translated_slides_and_notes(chinese, tmp_path):
     assert (
         text.count(publish.NOTE_LABELS["zh"][0]) > 10 and publish.NOTE_LABELS["en"][0] not in text
     )
-    handout = publish.build_html([chinese / "02_lstm.ipynb"], tmp_path / "html")[0].read_text()
-    assert publish.WIDGET_NOTES["zh"] in handout and publish.WIDGET_NOTE not in handout
+
+
+def test_a_chinese_page_explains_a_widget_in_chinese():
+    from tools import publish
+
+    nb = nbformat.v4.new_notebook(metadata={"lstm_gru": {"language": "zh"}})
+    view = {publish.WIDGET_VIEW: {"model_id": "m"}, "text/plain": "VBox(children=())"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output("display_data", view)])
+    ]
+    assert publish.static_widget_outputs(nb) == 1
+    assert nb.cells[0].outputs[0].data == {"text/plain": publish.WIDGET_NOTES["zh"]}
 
 
 def test_build_keeps_english_where_no_translation_exists(tmp_path):
