@@ -1,6 +1,11 @@
 """Companion package for the gated-RNN course: everything the notebooks share."""
 
+from lstm_gru import i18n as _i18n
+
 __all__ = ["seed_everything", "try_gpu"]
+
+if _i18n.language() != "en":  # the Chinese edition: figures drawn in Chinese too
+    _i18n.translate_figures()
 
 
 def __getattr__(name: str):

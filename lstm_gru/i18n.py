@@ -17,6 +17,7 @@ warning.
 
 import functools
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def set_language(code: str | None) -> None:
     """Use ``code`` ("en" or "zh") from now on; None goes back to the environment's choice."""
     global _chosen
     _chosen = None if code is None else _check(code)
+    if _chosen not in (None, "en"):
+        translate_figures()
 
 
 @functools.cache
@@ -198,3 +201,68 @@ def figure_text(text: str) -> str:
         return text
     _use_font(font)
     return translated
+
+
+@functools.cache
+def _templates(code: str) -> list[tuple[re.Pattern, str]]:
+    """(pattern, translation) for each catalogue entry with ``{0}``, ``{1}``...: the text a
+    chapter draws with an f-string, such as ``f"batch size {b}"``."""
+    found = []
+    for msgid, msgstr in catalogue(code).items():
+        parts = re.split(r"\{(\d+)\}", msgid.replace("{{", "\0").replace("}}", "\1"))
+        if len(parts) < 3 or len(set(parts[1::2])) != len(parts[1::2]):
+            continue
+        regex = "".join(
+            f"(?P<v{part}>.+?)" if i % 2 else re.escape(part.replace("\0", "{").replace("\1", "}"))
+            for i, part in enumerate(parts)
+        )
+        found.append((re.compile(regex + r"\Z", re.DOTALL), msgstr))
+    return found
+
+
+def drawn_text(text: str) -> str:
+    """``text``, about to be drawn by matplotlib, in the current language: its translation, or a
+    translated template filled with the values read from ``text`` (each translated too if the
+    catalogue has it: "forget" in "forget gate"); else ``text``."""
+    table = catalogue(language())
+    if text in table:
+        return table[text]
+    for pattern, translation in _templates(language()):
+        match = pattern.match(text)
+        if match:
+            values = (match.group(f"v{i}") for i in range(len(match.groups())))
+            return translation.format(*(table.get(value, value) for value in values))
+    return text
+
+
+_translating = False
+
+
+def translate_figures() -> None:
+    """From now on, every text matplotlib draws (titles, axis labels, legends, also those the
+    chapters' own code sets, in English) is drawn in the current language, when a font can draw
+    it: the chapters' code cells stay the same in every language. Called on ``import lstm_gru``
+    in a language other than English, and by :func:`set_language`."""
+    global _translating
+    if _translating:
+        return
+    from matplotlib.text import Text
+
+    english_draw = Text.draw
+
+    def draw(self, renderer, *args, **kwargs):
+        text = self.get_text()
+        if text and language() != "en":
+            translated = drawn_text(text)
+            if translated != text:
+                font = cjk_font()
+                if font is None:
+                    _warn_no_font()
+                else:
+                    _use_font(font)
+                    self.set_text(translated)
+        return english_draw(self, renderer, *args, **kwargs)
+
+    Text.draw = draw
+    _translating = True
+    prepare_figure()

@@ -7,6 +7,7 @@ temporary copy). The Chinese notebooks share the English code cells byte for byt
 them is executed top to bottom.
 """
 
+import os
 import shutil
 
 import nbformat
@@ -207,3 +208,54 @@ def test_glossary_rows_have_the_promised_columns():
     assert terms["forget gate"]["chinese"] == "遗忘门"
     assert terms["reset gate"]["symbol"] == r"$\mathbf{r}_t$"
     assert all(list((ROOT / "notebooks").glob(f"{row['chapter']}_*.ipynb")) for row in rows)
+
+
+def test_the_text_a_chapter_draws_is_extracted_with_f_strings_as_templates(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'ax.set(title="Loss", xlabel="SGD step")\n'
+            'ax.plot(x, y, label=f"batch size {b}")\n'
+            'ax.legend(["training", "validation"])\n'
+            'print("not drawn")\n'
+            'ax.set_ylabel("%")'
+        )
+    ]
+    nbformat.write(nb, tmp_path / "99_demo.ipynb")
+    found = [text for _, text, _ in i18n.figure_messages(tmp_path / "99_demo.ipynb")]
+    assert found == ["Loss", "SGD step", "batch size {0}", "training", "validation"]
+
+
+def test_figures_drawn_in_chinese_from_english_code(english):
+    """A chapter's code sets English titles and labels; in Chinese they are drawn in Chinese,
+    an f-string's value translated too, with a glyph for every character."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if runtime.cjk_font() is None:
+        if os.environ.get("CI"):
+            pytest.fail("no CJK font: .ci/run installs Debian's fonts-noto-cjk")
+        pytest.skip("needs a font with Chinese glyphs")
+    runtime.set_language("zh")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0], label=f"{'forget'} gate")
+    ax.set(title="Loss", xlabel=f"batch size {16}", ylabel="made-up label")
+    ax.legend()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    texts = [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+    texts.append(ax.get_legend().get_texts()[0].get_text())
+    plt.close(fig)
+    assert texts == ["损失", "批量大小 16", "made-up label", "遗忘门"]
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    runtime.set_language("en")
+    fig, ax = plt.subplots()
+    ax.set_title("Loss")
+    fig.canvas.draw()
+    plt.close(fig)
+    assert ax.get_title() == "Loss"

@@ -5,7 +5,9 @@
   ``slides.show``, ``ask``, ``answer``), msgstr = its Chinese text. Each entry's reference
   (``#: 02_lstm.ipynb:<cell id>``) names the cell it came from.
 - ``lstm_gru/locale/zh/LC_MESSAGES/lstm_gru.po``: the package's strings, every literal passed to
-  ``tr(...)`` or ``figure_text(...)`` (see ``lstm_gru.i18n``).
+  ``tr(...)`` or ``figure_text(...)`` (see ``lstm_gru.i18n``), and, with msgctxt ``figure``, the
+  titles, axis labels and legends the chapters' code draws, which the package translates as
+  matplotlib draws them (so the code cells stay the same in both languages).
 
 Commands (``python -m tools.i18n ...``; ``make i18n-update``, ``make zh``):
 
@@ -31,6 +33,7 @@ import polib
 ROOT = Path(__file__).resolve().parents[1]
 LANG = "zh"
 SLIDES = "slides"  # msgctxt of the strings slides show
+FIGURE = "figure"  # msgctxt of the text the chapters' code draws in figures (package catalogue)
 SLIDE_FIELDS = ("show", "ask", "answer")
 PACKAGE_CALLS = ("tr", "figure_text")
 
@@ -81,7 +84,54 @@ def package_messages(root: Path = ROOT) -> list[tuple[str | None, str, str]]:
             ):
                 where = f"{path.relative_to(root).as_posix()}:{node.lineno}"
                 found.append((None, node.args[0].value, where))
-    return sorted(found, key=lambda m: (m[2].split(":")[0], int(m[2].split(":")[1])))
+    found.sort(key=lambda m: (m[2].split(":")[0], int(m[2].split(":")[1])))
+    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
+    return found + [m for notebook in notebooks for m in figure_messages(notebook)]
+
+
+# Matplotlib calls whose string arguments are drawn text, and keywords that hold drawn text.
+FIGURE_CALLS = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel", "ylabel"}
+FIGURE_CALLS |= {"text", "annotate", "legend", "figtext", "set_label"}
+FIGURE_KEYWORDS = {"label", "title", "xlabel", "ylabel"}
+
+
+def _template(node) -> str | None:
+    """A string literal as it is, an f-string with ``{0}``, ``{1}``... for its values, else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts, number = [], 0
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                parts.append(value.value.replace("{", "{{").replace("}", "}}"))
+            else:
+                parts.append(f"{{{number}}}")
+                number += 1
+        return "".join(parts)
+    return None
+
+
+def figure_messages(notebook: Path) -> list[tuple[str | None, str, str]]:
+    """(FIGURE, text, reference) for the text a chapter's code draws in its figures (titles,
+    axis labels, legends; an f-string as a template with ``{0}``...), which the package
+    translates as matplotlib draws it (``lstm_gru.i18n.translate_figures``)."""
+    nb = nbformat.read(notebook, as_version=4)
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            values = list(node.args) if name in FIGURE_CALLS else []
+            values += [k.value for k in node.keywords if k.arg in FIGURE_KEYWORDS]
+            for value in values:
+                items = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+                for text in map(_template, items):
+                    if text and any(ch.isalpha() for ch in text):
+                        found.append((FIGURE, text, f"{notebook.name}:{cell.id}"))
+    return found
 
 
 def update(path: Path, messages, lang: str = LANG) -> polib.POFile:
