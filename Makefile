@@ -93,8 +93,12 @@ lab-zh: $(STAMP)
 	$(MAKE) zh ZH_RUN=0
 	LSTM_GRU_LANG=zh $(BIN)/jupyter lab $(ZH_DIR)/00_start_here.ipynb --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
-slides-zh html-zh: %-zh: zh
+# From the executed Chinese notebooks (`make zh` first, when build/zh/notebooks is missing).
+slides-zh html-zh: %-zh: $(STAMP) | $(ZH_DIR)
 	$(BIN)/python -m tools.publish $* build/zh/$* $(ZH_DIR)/*.ipynb
+
+$(ZH_DIR):
+	$(MAKE) zh
 
 # After editing English text: refresh the catalogues (changed cells become fuzzy), then translate.
 i18n-update: $(STAMP)
