@@ -15,6 +15,10 @@ SimHei, or the fonts of the ``mplfonts`` package), and otherwise the English tex
 warning.
 """
 
+from __future__ import (
+    annotations,
+)  # `import lstm_gru` must work on Python 3.9 (chapter 00's report)
+
 import functools
 import os
 import re
