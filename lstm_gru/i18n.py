@@ -15,9 +15,8 @@ SimHei, or the fonts of the ``mplfonts`` package), and otherwise the English tex
 warning.
 """
 
-from __future__ import (
-    annotations,
-)  # `import lstm_gru` must work on Python 3.9 (chapter 00's report)
+# `import lstm_gru` must work on Python 3.9, so that chapter 00 can report the unsupported version.
+from __future__ import annotations
 
 import functools
 import os
