@@ -192,18 +192,23 @@ def prepare_figure() -> None:
             _use_font(font)
 
 
-def figure_text(text: str) -> str:
-    """:func:`tr` for text drawn by matplotlib: the translation only if a font can draw it (see
-    :func:`_use_font`), else the English text and one warning."""
-    translated = tr(text)
-    if translated == text or translated.isascii():
+def _drawable(translated: str, english: str) -> str:
+    """``translated`` if matplotlib can draw it (a font for it is then put first, see
+    :func:`_use_font`), else ``english`` and one warning."""
+    if translated == english or translated.isascii():
         return translated
     font = cjk_font()
     if font is None:
         _warn_no_font()
-        return text
+        return english
     _use_font(font)
     return translated
+
+
+def figure_text(text: str) -> str:
+    """:func:`tr` for text drawn by matplotlib: the translation only if a font can draw it, else
+    the English text and one warning."""
+    return _drawable(tr(text), text)
 
 
 @functools.cache
@@ -256,14 +261,9 @@ def translate_figures() -> None:
     def draw(self, renderer, *args, **kwargs):
         text = self.get_text()
         if text and language() != "en":
-            translated = drawn_text(text)
+            translated = _drawable(drawn_text(text), text)
             if translated != text:
-                font = cjk_font()
-                if font is None:
-                    _warn_no_font()
-                else:
-                    _use_font(font)
-                    self.set_text(translated)
+                self.set_text(translated)
         return english_draw(self, renderer, *args, **kwargs)
 
     Text.draw = draw

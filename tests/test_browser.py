@@ -24,9 +24,9 @@ import pytest
 
 from lstm_gru.claims import SMOKE_ENV
 from tests.lab_server import ROOT, free_port, lab_args, lab_server, new_token
-from tools import i18n
+from tools import i18n, slide_report
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = slide_report.CHROMIUM  # Debian's chromium, one path for every browser test
 ZH_CHAPTER = "00_start_here.ipynb"  # the Chinese chapter the browser opens (it has a widget)
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TEXT_FALLBACK = re.compile(r"\b(HBox|VBox|IntSlider|FloatSlider|Text|Dropdown|Image|Output)\(")

@@ -200,23 +200,17 @@ def problems(path: Path, messages) -> list[str]:
     return found
 
 
-def _cell_numbers(notebook: Path) -> dict[str, int]:
-    nb = nbformat.read(notebook, as_version=4)
-    return {cell.id: number for number, cell in enumerate(nb.cells)}
-
-
 def chapter_problems(notebook: Path, lang: str = LANG, root: Path = ROOT) -> list[str]:
-    """:func:`problems` for one chapter, each place given as ``cell N`` (its index)."""
-    numbers = _cell_numbers(notebook)
-    messages = [
-        (
-            ctxt,
-            msgid,
-            f"cell {numbers[where.split(':')[1].split('/')[0]]}"
-            + (f" slides.{where.split('/')[1]}" if "/" in where else ""),
-        )
-        for ctxt, msgid, where in notebook_messages(notebook)
-    ]
+    """:func:`problems` for one chapter, each place given as ``cell N`` (its index), followed by
+    the slide field for a slide string (``cell 12 slides.ask0``)."""
+    nb = nbformat.read(notebook, as_version=4)
+    numbers = {cell.id: number for number, cell in enumerate(nb.cells)}
+
+    def place(where: str) -> str:  # "03_gru.ipynb:<cell id>/ask0" -> "cell 12 slides.ask0"
+        cell_id, _, field = where.partition(":")[2].partition("/")
+        return f"cell {numbers[cell_id]}" + (f" slides.{field}" if field else "")
+
+    messages = [(ctxt, msgid, place(where)) for ctxt, msgid, where in notebook_messages(notebook)]
     return problems(chapter_catalogue(notebook, lang, root), messages)
 
 
