@@ -46,10 +46,16 @@ CPU_ONLY := CUDA_VISIBLE_DEVICES= LSTM_GRU_DEVICE=cpu OMP_WAIT_POLICY=PASSIVE OM
 # machine"), browser tests; the 15 slowest tests are listed at the end. WORKERS processes (one
 # per core by default) share the test files and chapters; --dist loadscope keeps each file, and
 # so each notebook's cells, in one process and in order.
+# First tools.provision gets what the suite needs besides Python packages (a Chromium, a font
+# with Chinese glyphs) or stops with one line saying what is missing. BROWSER=0 leaves out the
+# browser and its tests, for a quick run; under CI=true it is refused.
 WORKERS ?= auto
+BROWSER ?= 1
+NO_BROWSER := $(filter 0,$(BROWSER))
 test: $(STAMP)
+	$(BIN)/python -m tools.provision $(if $(NO_BROWSER),--no-browser)
 	$(CPU_ONLY) $(BIN)/python -m pytest -n $(WORKERS) --dist loadscope $(NBVAL) --durations=15 \
-	  tests $(NOTEBOOKS)
+	  $(if $(NO_BROWSER),-m "not browser") tests $(NOTEBOOKS)
 
 # On a GPU machine: the `gpu` tests (run without TF32, see tests/conftest.py), then every notebook
 # under lax nbval: numbers differ from the CPU's stored outputs, but every claim check still runs

@@ -1,5 +1,6 @@
 """Suite-wide fixtures: no network beyond loopback; `gpu` tests skipped without CUDA, run
-without TF32 with it; no smoke run of the claims (see tests/test_claims.py for the policy)."""
+without TF32 with it; one headless Chromium for the `browser` tests; no smoke run of the claims
+(see tests/test_claims.py for the policy)."""
 
 import ipaddress
 import os
@@ -58,6 +59,26 @@ def block_network():
     socket.getaddrinfo = original_getaddrinfo
     socket.socket.connect = original_connect
     socket.socket.connect_ex = original_connect_ex
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium (``tools/browser.py``). Without one the `browser` tests fail under CI
+    and skip elsewhere; `make test` installs one before any test runs (``tools/provision.py``)."""
+    from playwright.sync_api import Error, sync_playwright
+
+    from tools.browser import launch
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = launch(playwright)
+        except Error as error:
+            message = f"no Chromium starts ({str(error).strip().splitlines()[0]}): run `make test`"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="module")

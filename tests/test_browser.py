@@ -3,7 +3,7 @@
 For each notebook whose stored outputs hold widgets: open it in JupyterLab, run all cells, check
 that every widget rendered as a control (no text fallback, no "Error displaying widget"), then
 move each slider and type into each text box and check that the widget's figure changed.
-Needs Debian's chromium (`.ci/run` installs it); without it these tests skip, except under CI.
+Needs a Chromium (the `browser` fixture in tests/conftest.py; `make test` installs one first).
 
 The widgets need a trained model, not a good one, and nbval already runs every chapter at full
 size. So the browser runs a copy of each chapter with tiny training budgets (SMOKE_PARAMETERS,
@@ -14,7 +14,6 @@ instead of raising.
 
 import ast
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -24,9 +23,8 @@ import pytest
 
 from lstm_gru.claims import SMOKE_ENV
 from tests.lab_server import ROOT, free_port, lab_args, lab_server, new_token
-from tools import i18n, slide_report
+from tools import i18n
 
-CHROMIUM = slide_report.CHROMIUM  # Debian's chromium, one path for every browser test
 ZH_CHAPTER = "00_start_here.ipynb"  # the Chinese chapter the browser opens (it has a widget)
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TEXT_FALLBACK = re.compile(r"\b(HBox|VBox|IntSlider|FloatSlider|Text|Dropdown|Image|Output)\(")
@@ -158,10 +156,6 @@ def has_sliders(name: str) -> bool:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip(f"needs Debian's chromium at {CHROMIUM}")
     tmp = tmp_path_factory.mktemp("lab")
     site = tmp / "site"  # a copy: the browser never writes into the real notebooks
     shutil.copytree(ROOT / "notebooks", site / "notebooks")
@@ -178,30 +172,8 @@ def lab(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(lab, browser):
+def page(browser, lab):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     yield page
     page.close()

@@ -8,7 +8,6 @@ headless Chromium with every non-file request blocked and check that reveal.js s
 
 import base64
 import json
-import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +18,6 @@ import pytest
 from tests.lab_server import ROOT
 from tools import publish, slide_report
 
-CHROMIUM = slide_report.CHROMIUM
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NAMES = [path.stem for path in NOTEBOOKS]
 IMAGE_MIMES = ("image/png", "image/jpeg")
@@ -369,28 +367,6 @@ def test_index_pages_link_every_chapter(slides, handout):
 
 
 # --- in a real browser, offline --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip(f"needs Debian's chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-    ]
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield chromium
-        chromium.close()
 
 
 def open_offline(browser, url: str):

@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from tools import browser as chromium
 from tools.publish import NOTE_LABELS
 
-CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 720
 LABELS = tuple(NOTE_LABELS.values())  # the notes' question and answer labels, any language
 TOLERANCE = 24  # pixels a slide may overflow (about one line of text: "more than a little" fails)
@@ -82,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     failed = 0
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = chromium.launch(p)
         for path in args.pages:
             rows = measure(browser, path, args.screenshots)
             for number, row in enumerate(rows, start=1):
