@@ -2,15 +2,18 @@
 beside your pick (the "predict, observe, explain" routine of active-learning lectures).
 
 ``PredictFirst(question, options)`` shows the question with one button per option. After the
-experiment, ``reveal(answer, measured)`` marks the option the measurement supports and says
-whether the pick matched. In a static page (``make html``, GitHub) the question, the options
-and the revealed answer appear as text.
+experiment, ``reveal(answer, measured)`` records the option the measurement supports; the widget
+shows it, and whether the pick matched, once there is a pick, so that "Run All" does not give
+the answer away before the student commits. ``reveal`` also displays the answer folded in a
+``<details>`` block, for static pages (``make html``, GitHub), where the question and the
+options appear as text.
 """
 
 import html
 from collections.abc import Sequence
 
 import ipywidgets as widgets
+from IPython.display import display
 
 from lstm_gru.i18n import tr
 
@@ -55,14 +58,15 @@ class PredictFirst:
         self.buttons.value = option
 
     def verdict(self) -> str:
-        """One sentence: the measured answer and how the pick compares (after ``reveal``)."""
+        """One sentence: the measured answer and how the pick compares (after ``reveal``; before
+        a pick, only a reminder to pick, without the answer)."""
         if self.answer is None:
             return tr("Not revealed yet: run the experiment first.")
+        if self.pick is None:
+            return tr("Measured. Pick an answer to see the result.")
         text = tr("Measured: {measured}. So: {answer}.").format(
             measured=self.measured, answer=self.answer
         )
-        if self.pick is None:
-            return text + tr(" (You did not pick an answer.)")
         if self.pick == self.answer:
             return text + tr(" You predicted {pick}: right.").format(pick=self.pick)
         return text + tr(" You predicted {pick}: not this time. Why might that be?").format(
@@ -74,17 +78,19 @@ class PredictFirst:
             self.result.value = html.escape(self.verdict())
 
     def reveal(self, answer: str, measured: str) -> None:
-        """Show that the measurement ``measured`` (a short text) supports ``answer``, one of the
-        options, beside the pick; also print it, for pages where widgets do not run."""
+        """Record that the measurement ``measured`` (a short text) supports ``answer``, one of
+        the options: the widget shows it beside the pick once there is one. Also display it,
+        for pages where widgets do not run, folded in HTML (text as it is in plain text)."""
         if answer not in self.options:
             raise ValueError(f"answer must be one of {self.options}, got {answer!r}")
         self.answer, self.measured = answer, measured
         self._update()
-        print(
+        text = (
             tr("Predict first: {question}").format(question=self.question)
             + "\n"
             + tr("Measured: {measured}. So: {answer}.").format(measured=measured, answer=answer)
         )
+        display(_Folded(text, tr("The measured answer (pick above first)")))
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
@@ -92,3 +98,19 @@ class PredictFirst:
         lines += [f"  ({chr(ord('a') + k)}) {o}" for k, o in enumerate(self.options)]
         bundle["text/plain"] = "\n".join(lines)
         return bundle
+
+
+class _Folded:
+    """``text`` as displayed output: as it is in plain text (and outside IPython, where display
+    prints it), folded under ``summary`` in HTML, so that a live notebook keeps it out of sight
+    and a static page shows it on a click."""
+
+    def __init__(self, text: str, summary: str):
+        self.text, self.summary = text, summary
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        body = html.escape(self.text).replace("\n", "<br>")
+        return f"<details><summary>{html.escape(self.summary)}</summary>{body}</details>"

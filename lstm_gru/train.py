@@ -212,14 +212,17 @@ def perplexity(
 
 
 @torch.no_grad()
-def context_curve(model: nn.Module, ids, targets, context_lengths) -> list[float]:
+def context_curve(model: nn.Module, ids, targets, context_lengths, warmup=None) -> list[float]:
     """How much a language model gains from context: one perplexity per context length.
 
     For each k in ``context_lengths`` the tokens ``ids[targets]`` are predicted from only the
     k tokens before each one, read from a zero state (Khandelwal et al. 2018). The targets are
     the same for every k, so the perplexities differ only by the context. ``ids``: (num_tokens,)
     token ids; ``targets``: (num_targets,) positions, each >= max(context_lengths) and
-    < num_tokens. ``model(tokens)`` returns (logits (batch, steps, vocab), state).
+    < num_tokens. ``warmup``: None, or (num_warmup,) token ids of other text, read first from a
+    zero state: the k tokens are then read from the state it leaves (a state in mid-stream, as
+    a model trained with its state carried knows it) instead of from zeros. ``model(tokens,
+    state)`` returns (logits (batch, steps, vocab), state), the state's batch on dimension 1.
     """
     ids = torch.as_tensor(ids)
     targets = torch.as_tensor(targets)
@@ -234,14 +237,25 @@ def context_curve(model: nn.Module, ids, targets, context_lengths) -> list[float
             f"len(ids)={len(ids)}), got {len(targets)} positions"
             + (f" in [{int(targets.min())}, {int(targets.max())}]" if len(targets) else "")
         )
+    if warmup is not None:
+        warmup = torch.as_tensor(warmup)
+        check_tensor(warmup, "warmup", ndim=1, floating=False, nonempty_dim=0)
     device = model_device(model)
     was_training = model.training
     model.eval()
+    state = None
+    if warmup is not None:
+        _, warm = model(warmup[None, :].to(device))  # one row; its state for every target
+        state = (
+            tuple(s.expand(-1, len(targets), -1) for s in warm)
+            if isinstance(warm, tuple)
+            else warm.expand(-1, len(targets), -1)
+        )
     curve = []
     for k in lengths:
         windows = ids[targets[:, None] + torch.arange(-k, 1)[None, :]]  # (num_targets, k + 1)
         windows = windows.to(device)
-        logits, _ = model(windows[:, :-1])  # (num_targets, k, vocab_size)
+        logits, _ = model(windows[:, :-1], state)  # (num_targets, k, vocab_size)
         loss = F.cross_entropy(logits[:, -1], windows[:, -1])  # the prediction after k tokens
         curve.append(math.exp(loss.item()))
     model.train(was_training)

@@ -87,7 +87,7 @@ SMOKE_PARAMETERS: dict[str, dict] = {
     },
     "08_attention.ipynb": {
         "num_updates": 100,
-        "num_monotone": 50,
+        "num_diagonal": 50,
     },
 }
 

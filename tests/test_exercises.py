@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from lstm_gru.exercises import ch02, ch03, ch04, ch07
+from lstm_gru.exercises import ch02, ch03, ch04, ch05, ch07, ch08
 from lstm_gru.exercises.core import CodeExercise, NumberExercise, OpenQuestion
+from tools.student import blank_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {  # "ch02" -> the chapter module, for every chapter notebook after 00
@@ -42,12 +44,14 @@ def test_every_chapter_has_at_least_three_checkable_exercises(chapter):
 
 
 def exercises_cell(chapter: str) -> str:
-    """The "## Exercises" markdown cell of the chapter's notebook ("" if it has none)."""
+    """The "## Exercises" section of the chapter's notebook, up to the next "## " heading or
+    the end of its markdown cell ("" if it has none)."""
     (path,) = (ROOT / "notebooks").glob(f"{chapter[2:]}_*.ipynb")
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and text.startswith("## Exercises"):
-            return text
+        found = re.search(r"(?ms)^## Exercises\n.*?(?=^## |\Z)", text)
+        if cell["cell_type"] == "markdown" and found:
+            return found.group()
     return ""
 
 
@@ -66,9 +70,16 @@ def test_open_questions_cover_the_chapters_prose_exercises_in_order(chapter):
         assert f"**{question.title}" in cell
 
 
-def test_the_four_chapters_with_prose_exercises_have_their_open_questions():
+def test_every_chapter_has_its_five_open_questions():
     counts = {c: len(getattr(m, "open_questions", ())) for c, m in CHAPTERS.items()}
-    assert {c: n for c, n in counts.items() if n} == {"ch01": 5, "ch02": 5, "ch03": 5, "ch07": 5}
+    assert counts == {f"ch{n:02d}": 5 for n in range(1, 9)}
+
+
+@pytest.mark.parametrize("chapter", ["ch04", "ch05", "ch06", "ch08"])
+def test_the_later_open_questions_ask_about_the_idea_first(chapter):
+    for question in CHAPTERS[chapter].open_questions:
+        assert 2 <= len(question.hints) <= 3, question.title
+        assert "?" in question.hints[0], question.title
 
 
 @pytest.mark.parametrize("chapter", sorted(CHAPTERS))
@@ -84,7 +95,7 @@ def test_every_open_question_is_public_and_listed_once(chapter):
 
 @pytest.mark.parametrize("question", OPEN_QUESTIONS, ids=lambda q: q.title)
 def test_every_open_question_prints_its_title_answer_and_hints(question, capsys):
-    assert 1 <= len(question.hints) <= 2
+    assert 1 <= len(question.hints) <= 3
     assert question.answer.lstrip("\n") == question.answer == question.answer.rstrip()
     question.solution()
     out = capsys.readouterr().out
@@ -175,7 +186,9 @@ def test_feedback_names_the_output_the_position_and_the_size(capsys):
 
     assert not ch02.lstm_step.check(half_cell)
     out = capsys.readouterr().out
-    assert "✘ ch02.lstm_step, batch 1, one unit: c differs at batch row 0, unit 0: expected" in out
+    assert (
+        "✘ ch02.lstm_step, batch 1, one unit: h: right; c differs at batch row 0, unit 0: " in out
+    )
     assert "largest difference" in out and "Your function gives exactly" not in out
 
 
@@ -186,7 +199,6 @@ def test_wrong_shape_type_nan_and_exceptions_are_feedback_not_tracebacks(capsys)
     cases = [
         (transposed, "h: expected shape (1, 2), got (2, 1)"),
         (lambda *args: [0.0], "h: expected a torch.Tensor, got list"),
-        (lambda *args: None, "h: expected a torch.Tensor, got NoneType"),
         (lambda x, h, *rest: h * math.nan, "h is NaN at batch row 0, unit 0"),
         (lambda *args: torch.zeros(3).view(7), "your function raised RuntimeError"),
         (lambda x: x, "your function raised TypeError"),
@@ -241,7 +253,7 @@ def test_number_exercise(capsys):
     assert exercise.check(171) is False
     out = capsys.readouterr().out
     assert "nn.GRU(64, 171) has 121,581 parameters, +22,253 from the LSTM's 99,328" in out
-    assert "grows with the square" in out
+    assert "Scaling the units by 4/3 overshoots" in out and "grows with the square" in out
     assert exercise.check("152") is False and exercise.check(math.nan) is False
     assert exercise.check(151.5) is False
     assert "whole number" in capsys.readouterr().out.splitlines()[-1]
@@ -269,3 +281,152 @@ def test_hints_come_one_level_at_a_time_and_solutions_print(capsys):
     assert "def masked_loss_reference(logits, targets, valid_len):" in capsys.readouterr().out
     ch04.equal_params_hidden.solution()
     assert capsys.readouterr().out.startswith("152: nn.LSTM(64, 128) has")
+
+
+# --- wrong answers written as a student would write them, each named by the checker -------------
+
+
+def lstm_h_from_old_cell(x, h, c, W_x, W_h, b):
+    i, f, g, o = (x @ W_x + h @ W_h + b).chunk(4, dim=1)
+    h_new = torch.sigmoid(o) * torch.tanh(c)  # before c is updated
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return h_new, c_new
+
+
+def lstm_returns_c_h(x, h, c, W_x, W_h, b):
+    i, f, g, o = (x @ W_x + h @ W_h + b).chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return c, torch.sigmoid(o) * torch.tanh(c)
+
+
+def gru_port_bug(x, h, W_x, W_h, b_x, b_h, reset_after):
+    W_xr, W_xz, W_xn = W_x.chunk(3, dim=1)
+    W_hr, W_hz, W_hn = W_h.chunk(3, dim=1)
+    (b_xr, b_xz, b_xn), (b_hr, b_hz, b_hn) = b_x.chunk(3), b_h.chunk(3)
+    r = torch.sigmoid(x @ W_xr + b_xr + h @ W_hr + b_hr)
+    z = torch.sigmoid(x @ W_xz + b_xz + h @ W_hz + b_hz)
+    if reset_after:
+        n = torch.tanh(x @ W_xn + b_xn + r * (h @ W_hn) + b_hn)  # b_hn outside the reset
+    else:
+        n = torch.tanh(x @ W_xn + b_xn + (r * h) @ W_hn + b_hn)
+    return z * h + (1 - z) * n
+
+
+def gru_order_z_r_n(x, h, W_x, W_h, b_x, b_h, reset_after):
+    z_x, r_x, n_x = (x @ W_x + b_x).chunk(3, dim=1)
+    W_hz, W_hr, W_hn = W_h.chunk(3, dim=1)
+    b_hz, b_hr, b_hn = b_h.chunk(3)
+    r = torch.sigmoid(r_x + h @ W_hr + b_hr)
+    z = torch.sigmoid(z_x + h @ W_hz + b_hz)
+    if reset_after:
+        n = torch.tanh(n_x + r * (h @ W_hn + b_hn))
+    else:
+        n = torch.tanh(n_x + (r * h) @ W_hn + b_hn)
+    return z * h + (1 - z) * n
+
+
+def loss_without_mask(logits, targets, valid_len):
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def loss_per_sequence(logits, targets, valid_len):
+    losses = F.cross_entropy(logits.permute(0, 2, 1), targets, reduction="none")
+    mask = torch.arange(targets.shape[1])[None, :] < valid_len[:, None]
+    return (losses * mask).sum() / logits.shape[0]
+
+
+def clip_by_value(grads, max_norm):
+    return [torch.clamp(g, -max_norm, max_norm) for g in grads]
+
+
+def clip_by_summed_norms(grads, max_norm):
+    total = sum(g.norm() for g in grads)
+    return tuple(g * min(1.0, max_norm / float(total)) for g in grads)
+
+
+def softmax_over_queries(queries, keys, values):
+    scores = queries @ keys.transpose(1, 2) / math.sqrt(queries.shape[-1])
+    return torch.softmax(scores, dim=1) @ values
+
+
+def padding_scored_zero(scores, valid_len):
+    mask = torch.arange(scores.shape[-1])[None, None, :] >= valid_len[:, None, None]
+    return torch.softmax(scores.masked_fill(mask, 0), dim=-1)
+
+
+@pytest.mark.parametrize(
+    ("exercise", "answer", "named"),
+    [
+        (ch02.lstm_step, lstm_h_from_old_cell, "computing h from the old cell c_{t-1}"),
+        (ch02.lstm_step, lstm_returns_c_h, "returning (c, h) instead of (h, c)"),
+        (ch03.gru_step, gru_port_bug, "adding b_hn outside the reset gate when reset_after=True"),
+        (ch03.gru_step, gru_order_z_r_n, "reading the blocks in the order update, reset"),
+        (ch07.masked_loss, loss_without_mask, "no mask at all: the mean cross-entropy over every"),
+        (ch07.masked_loss, loss_per_sequence, "the masked sum divided by the batch size"),
+        (ch05.clip_by_global_norm, clip_by_value, "clipping by value, each entry clamped to"),
+        (ch05.clip_by_global_norm, clip_by_summed_norms, "the sum of the tensors' norms instead"),
+        (ch08.dot_product_attention, softmax_over_queries, "the softmax over the queries instead"),
+        (ch08.masked_softmax, padding_scored_zero, "setting the padded scores to 0 instead of"),
+    ],
+    ids=lambda x: x.__name__ if callable(x) else "",
+)
+def test_a_students_typical_mistake_is_named(exercise, answer, named, capsys):
+    assert exercise.check(answer) is False
+    out = capsys.readouterr().out
+    assert f"  Your function gives exactly what {named}" in out, out
+
+
+def test_a_tuple_result_reports_each_output(capsys):
+    assert ch02.lstm_step.check(lstm_h_from_old_cell) is False
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "✘ ch02.lstm_step, batch 1, one unit: h differs at batch row 0, unit 0: expected 0.0823, "
+        "got 0.2075 (largest difference 0.13); c: right"
+    )
+    assert ch02.lstm_step.check(lambda x, h, c, *rest: (None, c)) is False  # c unchanged
+    assert capsys.readouterr().out.startswith(
+        "✘ ch02.lstm_step, batch 1, one unit: h: expected a torch.Tensor, got NoneType; c differs"
+    )
+
+
+def test_a_stripped_body_is_not_written_yet(capsys):
+    source = blank_answers(
+        'def answer(*args):\n    """What `make student` keeps."""\n    return args[0]\n\n'
+        "backward_steps = 64\n"
+    )
+    assert source.endswith("    ...  # your code\n\nbackward_steps = ...  # your code")
+    namespace = {}
+    exec(source, namespace)
+    for exercise in (ch02.lstm_step, ch05.clip_by_global_norm, ch07.sequence_mask):
+        assert exercise.check(namespace["answer"]) is False
+        assert capsys.readouterr().out.endswith(
+            ": not written yet: your function returns nothing (is its body still `...`, or is "
+            "its return missing?)\n"
+        )
+    assert ch05.backward_steps.check(namespace["backward_steps"]) is False
+    assert capsys.readouterr().out == (
+        "✘ ch05.backward_steps: not written yet: replace the `...` with your answer\n"
+    )
+
+
+def test_backward_steps_explains_640_and_704(capsys):
+    assert ch05.backward_steps.check(640) is False
+    assert capsys.readouterr().out == (
+        "✘ ch05.backward_steps: 640 is not right. That is 10 × 64, the steps of the 10 windows "
+        "read before: detach() cuts them off, so the backward pass runs through the current "
+        "window only.\n"
+    )
+    assert ch05.backward_steps.check(704) is False
+    assert capsys.readouterr().out == (
+        "✘ ch05.backward_steps: 704 is not right. That is 11 × 64, the answer without "
+        "detach(): the graph would reach back through all 11 windows.\n"
+    )
+
+
+CODE = re.compile(r"[`@=*\[\]]|\w\(")  # backticks, operators, indexing, calls
+
+
+@pytest.mark.parametrize("exercise", CODE_EXERCISES, ids=lambda e: e.name)
+def test_a_code_exercises_first_hint_asks_about_the_idea_without_code(exercise):
+    first = exercise.hints[0]
+    assert first.endswith("?") and len(exercise.hints) >= 2
+    assert CODE.search(first) is None, first

@@ -176,9 +176,9 @@ def test_code_exercise_feedback_hints_and_solution_are_chinese(capsys):
     assert capsys.readouterr().out.startswith(
         "✔ ch01.rnn_step：全部 3 个测试用例都正确（批量大小 1，一个单元；"
     )
-    ch01.rnn_step.hint(1)
+    ch01.rnn_step.hint(2)
     assert capsys.readouterr().out == (
-        "提示 1/1：h_new = tanh(x @ W_x + h @ W_h + b)：输入一个乘积，状态一个乘积。\n"
+        "提示 2/2：h_new = tanh(x @ W_x + h @ W_h + b)：输入一个乘积，状态一个乘积。\n"
     )
 
 

@@ -465,6 +465,28 @@ def test_context_curve_predicts_the_same_targets_from_k_tokens_each():
     assert model.training  # restored
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])  # a state tensor, and the tuple (h, c)
+def test_context_curve_after_a_warmup_reads_the_k_tokens_from_the_warmed_state(cell):
+    seed_everything(0)
+    model = CharRNN(5, 6, cell=cell)
+    ids = torch.randint(0, 5, (40,), generator=torch.Generator().manual_seed(2))
+    warmup = torch.tensor([3, 1, 4, 1, 2])
+    targets = torch.tensor([8, 20, 39])
+    curve = context_curve(model, ids, targets, [1, 8], warmup=warmup)
+    with torch.no_grad():
+        for k, got in zip([1, 8], curve, strict=True):
+            losses = [  # the warm-up and the k tokens read as one sequence
+                nn.functional.cross_entropy(
+                    model(torch.cat([warmup, ids[t - k : t]])[None])[0][0, -1], ids[t]
+                ).item()
+                for t in targets.tolist()
+            ]
+            assert got == pytest.approx(math.exp(sum(losses) / 3), rel=1e-5)
+    assert curve != context_curve(model, ids, targets, [1, 8])  # zeros are another start
+    with pytest.raises(ValueError, match="warmup"):
+        context_curve(model, ids, targets, [1], warmup=torch.zeros(0, dtype=torch.long))
+
+
 def test_context_curve_errors():
     model, _, _ = carried_setup()
     ids = torch.zeros(30, dtype=torch.long)

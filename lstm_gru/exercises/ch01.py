@@ -59,6 +59,9 @@ rnn_step = CodeExercise(
     dims=(later.tr("batch row"), later.tr("unit")),
     hints=(
         later.tr(
+            "Which two things does the new state depend on, and what keeps it between -1 and 1?"
+        ),
+        later.tr(
             "h_new = tanh(x @ W_x + h @ W_h + b): a product for the input, one for the state."
         ),
     ),
@@ -101,6 +104,10 @@ memory_kept = CodeExercise(
     names=("kept",),
     dims=(later.tr("step"), later.tr("batch row"), later.tr("unit")),
     hints=(
+        later.tr(
+            "With nothing written, what does one step do to the memory cell's value, and what "
+            "do t such steps add up to?"
+        ),
         later.tr("After t steps without input, c_t = f_t * f_{t-1} * ... * f_1 * c_0."),
         later.tr("torch.cumprod(forget, dim=0) multiplies along time."),
     ),

@@ -33,14 +33,15 @@ def lstm_step_reference(x, h, c, W_x, W_h, b):
 
 def _variant(
     x, h, c, W_x, W_h, b, *, order="ifgo", swap_input_forget=False, candidate=torch.tanh,
-    keep_old=True, squash_cell=True,
+    keep_old=True, squash_cell=True, h_from_old=False,
 ):  # fmt: skip
     """``lstm_step`` with one typical mistake switched on (the defaults are the right step)."""
     gates = dict(zip(order, (x @ W_x + h @ W_h + b).chunk(4, dim=1), strict=True))
     i, f = (gates["f"], gates["i"]) if swap_input_forget else (gates["i"], gates["f"])
     written = torch.sigmoid(i) * candidate(gates["g"])
-    c = torch.sigmoid(f) * c + written if keep_old else written
-    return torch.sigmoid(gates["o"]) * (torch.tanh(c) if squash_cell else c), c
+    new_c = torch.sigmoid(f) * c + written if keep_old else written
+    shown = c if h_from_old else new_c  # the cell that h is computed from
+    return torch.sigmoid(gates["o"]) * (torch.tanh(shown) if squash_cell else shown), new_c
 
 
 def _cases() -> list[Case]:
@@ -83,6 +84,10 @@ lstm_step = CodeExercise(
     dims=(later.tr("batch row"), later.tr("unit")),
     hints=(
         later.tr(
+            "Which of the four blocks are gates, squashed to between 0 and 1, and which one is "
+            "the value written into the cell? In which order does nn.LSTM store them?"
+        ),
+        later.tr(
             "Compute all four gates' pre-activations with one product: x @ W_x + h @ W_h + b, "
             "then split it into four with .chunk(4, dim=1), in the order input, forget, "
             "candidate, output."
@@ -110,6 +115,13 @@ lstm_step = CodeExercise(
         later.tr("dropping the old cell (c = i * candidate, no f * c)"): lambda *a: _variant(
             *a, keep_old=False
         ),
+        later.tr(
+            "computing h from the old cell c_{t-1} (the new c is right, but h must read the "
+            "cell just updated: h = o * tanh(new c))"
+        ): lambda *a: _variant(*a, h_from_old=True),
+        later.tr(
+            "returning (c, h) instead of (h, c) (both are right, in the wrong order)"
+        ): lambda *a: lstm_step_reference(*a)[::-1],
     },
 )
 
@@ -130,6 +142,10 @@ lstm_num_params = CodeExercise(
     names=(later.tr("the count"),),
     atol=0,
     hints=(
+        later.tr(
+            "How many weight blocks does an LSTM have, and which weights and biases does each "
+            "block hold?"
+        ),
         later.tr(
             "Four blocks (input, forget, candidate, output gates), each with W_ih (h x d), "
             "W_hh (h x h) and PyTorch's two bias vectors b_ih and b_hh."
@@ -180,7 +196,13 @@ perplexity_from_logits = CodeExercise(
     perplexity_from_logits_reference,
     _ppl_cases,
     names=(later.tr("the perplexity"),),
-    hints=(later.tr("Perplexity is exp of the MEAN cross-entropy per token (in nats)."),),
+    hints=(
+        later.tr(
+            "Perplexity is the number of equally likely choices that would be as hard to "
+            "predict: which average of the per-token losses gives it?"
+        ),
+        later.tr("Perplexity is exp of the MEAN cross-entropy per token (in nats)."),
+    ),
     mistakes={
         later.tr(
             "the mean of each token's exp(loss) (exp of the mean is not the mean of exp)"

@@ -39,15 +39,18 @@ def gru_step_reference(x, h, W_x, W_h, b_x, b_h, reset_after):
 
 
 def _variant(
-    x, h, W_x, W_h, b_x, b_h, reset_after, *, swap_z=False, reset=True, flip=False, act=torch.tanh
-):
-    r_x, z_x, n_x = (x @ W_x + b_x).chunk(3, dim=1)
-    W_hr, W_hz, W_hn = W_h.chunk(3, dim=1)
-    b_hr, b_hz, b_hn = b_h.chunk(3)
+    x, h, W_x, W_h, b_x, b_h, reset_after, *, swap_z=False, reset=True, flip=False,
+    act=torch.tanh, order="rzn", b_hn_outside=False,
+):  # fmt: skip
+    """``gru_step`` with one typical mistake switched on (the defaults are the right step)."""
+    (r_x, z_x, n_x), (W_hr, W_hz, W_hn), (b_hr, b_hz, b_hn) = (
+        [dict(zip(order, parts, strict=True))[gate] for gate in "rzn"]  # blocks read in `order`
+        for parts in ((x @ W_x + b_x).chunk(3, dim=1), W_h.chunk(3, dim=1), b_h.chunk(3))
+    )
     r = torch.sigmoid(r_x + h @ W_hr + b_hr) if reset else torch.ones_like(h)
     z = torch.sigmoid(z_x + h @ W_hz + b_hz)
     if reset_after != flip:
-        n = act(n_x + r * (h @ W_hn + b_hn))
+        n = act(n_x + r * (h @ W_hn) + b_hn if b_hn_outside else n_x + r * (h @ W_hn + b_hn))
     else:
         n = act(n_x + (r * h) @ W_hn + b_hn)
     return (1 - z) * h + z * n if swap_z else z * h + (1 - z) * n
@@ -82,6 +85,10 @@ gru_step = CodeExercise(
     dims=(later.tr("batch row"), later.tr("unit")),
     hints=(
         later.tr(
+            "In which order does nn.GRU store its three blocks? Which gate decides how much of "
+            "the old state is kept, and where does the reset gate act in each formulation?"
+        ),
+        later.tr(
             "Split the input part x @ W_x + b_x into three (reset, update, candidate); for the "
             "recurrent part split W_h and b_h the same way, because the reset gate enters the "
             "candidate's block differently."
@@ -104,6 +111,15 @@ gru_step = CodeExercise(
         later.tr("a sigmoid on the candidate instead of tanh"): lambda *a: _variant(
             *a, act=torch.sigmoid
         ),
+        later.tr(
+            "adding b_hn outside the reset gate when reset_after=True, r * (h @ W_hn) + b_hn "
+            "(the Dive-into-DL-PyTorch port's bug: nn.GRU resets the bias too, r * (h @ W_hn "
+            "+ b_hn))"
+        ): lambda *a: _variant(*a, b_hn_outside=True),
+        later.tr(
+            "reading the blocks in the order update, reset, candidate (nn.GRU stores reset, "
+            "update, candidate)"
+        ): lambda *a: _variant(*a, order="zrn"),
     },
 )
 
@@ -129,6 +145,10 @@ gru_num_params = CodeExercise(
     names=(later.tr("the count"),),
     atol=0,
     hints=(
+        later.tr(
+            "How many weight blocks does one GRU layer have, and what does a layer above the "
+            "first one read as its input?"
+        ),
         later.tr("Three blocks (reset, update, candidate), each with W_ih, W_hh, b_ih and b_hh."),
         later.tr("Layers after the first read the layer below: their input size is num_hiddens."),
     ),

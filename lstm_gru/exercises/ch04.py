@@ -1,13 +1,25 @@
-"""Chapter 04 (GRU vs LSTM): ``equal_params_hidden``, a GRU as large as an LSTM."""
+"""Chapter 04 (GRU vs LSTM): ``equal_params_hidden`` (a GRU as large as an LSTM),
+``param_ratio`` and ``mingru_step`` check themselves; the open questions of the chapter's
+Exercises (``equal_parameters``, ``equal_time``, ``steadiness``, ``forget_bias``,
+``mingru_on_a_task``; all in ``open_questions``) have hints and a model answer."""
 
 import torch
 
 from lstm_gru.exercises.ch02 import lstm_num_params_reference
 from lstm_gru.exercises.ch03 import gru_num_params_reference
-from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
+from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise, OpenQuestion
 from lstm_gru.i18n import later, tr
 
-__all__ = ["equal_params_hidden", "mingru_step", "param_ratio"]
+__all__ = [
+    "equal_parameters",
+    "equal_params_hidden",
+    "equal_time",
+    "forget_bias",
+    "mingru_on_a_task",
+    "mingru_step",
+    "param_ratio",
+    "steadiness",
+]
 
 NUM_INPUTS, LSTM_HIDDENS = 64, 128
 
@@ -33,7 +45,9 @@ def _explain(answer: float) -> str:
     )
     if int(answer) == round(LSTM_HIDDENS * 4 / 3):
         text += tr(
-            " Scaling the units by 4/3 is not enough: W_hh grows with the square of the size."
+            " Scaling the units by 4/3 overshoots: the parameters would grow by 4/3 only if they "
+            "grew in proportion to the size, but W_hh grows with the square of the size, so a "
+            "smaller factor (152 / 128, about 1.19) is enough."
         )
     return text
 
@@ -115,6 +129,10 @@ mingru_step = CodeExercise(
     names=("h",),
     dims=(later.tr("batch row"), later.tr("unit")),
     hints=(
+        later.tr(
+            "Which parts of a minGRU step read the old state h: the gate, the candidate, or only "
+            "the final mix? And is its z the share of h kept or the share written?"
+        ),
         later.tr("Neither the gate nor the candidate reads h; only the final mix does."),
         later.tr("minGRU's z is the share WRITTEN: h_new = (1 - z) * h + z * candidate."),
     ),
@@ -151,3 +169,162 @@ param_ratio = NumberExercise(
     ),
     atol=0.001,
 )
+
+equal_parameters = OpenQuestion(
+    later.tr("Equal parameters"),
+    (
+        later.tr(
+            "The LSTM has four weight blocks and the GRU three. Why is a GRU with 4/3 as many "
+            "units too large, and how would you find the right width?"
+        ),
+        later.tr(
+            "In section 5's loop give the GRU 153 units, CharRNN(len(vocab), 153, cell='gru'); "
+            "count_parameters(model.rnn) should be within 1% of the LSTM's 115,712."
+        ),
+    ),
+    later.tr("""
+    nn.LSTM(96, 128) has 4 (96 · 128 + 128² + 2 · 128) = 115,712 parameters and nn.GRU(96,
+    153) has 3 (96 · 153 + 153² + 2 · 153) = 115,209, 0.4% fewer. In section 5's loop:
+
+        width = {"lstm": lm_num_hiddens, "gru": 153}
+        model = CharRNN(len(vocab), width[cell], cell=cell)
+
+    The stored run had the GRU ahead with 3/4 of the parameters: perplexity 8.02 ± 0.28
+    against 8.81 ± 0.07 (3 seeds, 175 updates). At equal parameters the GRU also gets a
+    larger state. A gap that grows says the extra units helped; one that stays says that at
+    this budget the number of updates, not the size, limits both models. Judge a change
+    against the noise: with a spread of 0.28 over 3 seeds, the GRU's mean has a standard
+    error of about 0.16, so changes of the gap below about 0.3 are not resolved; raise
+    num_seeds before reading them.
+    """),
+)
+
+equal_time = OpenQuestion(
+    later.tr("Equal time"),
+    (
+        later.tr(
+            "On this CPU, how long did a GRU update take against an LSTM update, and so which "
+            "model gets more updates in the same number of seconds?"
+        ),
+        later.tr(
+            "train_recipe(..., max_seconds=s, num_epochs=1000) stops after s seconds; "
+            "history.num_updates says how many updates each model got."
+        ),
+    ),
+    later.tr("""
+    In section 5's loop replace num_epochs=task_num_epochs by num_epochs=1000 and add
+    max_seconds=10, then print history.num_updates beside the accuracy. fit checks the time
+    after every batch and still scores the last, partial epoch.
+
+    The stored run took 32 s for the LSTM's runs and 88 s for the GRU's (GRU/LSTM = 2.7), for
+    the same 128 updates per run. At equal time the LSTM gets about 2.7 times as many updates,
+    so the GRU's lead at equal updates (19 points on average on the distractor task) can
+    shrink or reverse: the answer depends on the kernels, not on the cells. On a CPU PyTorch runs
+    nn.LSTM as one fused kernel and nn.GRU as a loop of small operations (section 3). On a GPU
+    cuDNN fuses both, and the GRU's 3/4 of the multiply-adds should make its updates no
+    slower, so there the GRU would get at least as many. Wall-clock budgets are noisy on a
+    shared machine: compare the update counts, and rerun.
+    """),
+)
+
+steadiness = OpenQuestion(
+    later.tr("Steadiness"),
+    (
+        later.tr(
+            "A standard deviation computed from a few seeds is itself a noisy number: how much "
+            "could it change with another set of seeds?"
+        ),
+        later.tr(
+            "Resample one model's 8 accuracies with replacement, take their standard deviation, "
+            "repeat 10,000 times: the spread of those values is the spread of the spread."
+        ),
+    ),
+    later.tr("""
+        sub = quality[(quality.task == "distractor") & (quality.num_steps == 100)]
+        rng = np.random.default_rng(0)
+        boot = {m: np.array([rng.choice(a, len(a)).std(ddof=1) for _ in range(10_000)])
+                for m, a in sub.groupby("model").accuracy}
+        print(np.percentile(boot["GRU"] - boot["LSTM"], [5, 95]))  # 90% interval
+
+    If the interval excludes 0, the two spreads differ by more than their own uncertainty.
+    Expect it rarely to: from 8 seeds of normally spread accuracies, a standard deviation's
+    90% interval runs from about 0.71 to 1.80 times the value computed, and two of them must
+    differ by a factor of about 2 before 8 seeds tell them apart at that level (an F test on
+    7 and 7 degrees of freedom). The stored 3-seed spreads at 100 steps were 5 points (LSTM)
+    and 15 (GRU), but the LSTM's mean was 38%, near the 25% chance level, where accuracies
+    have little room to spread. Compare spreads only where both models learn the task. (A
+    bootstrap from 8 values also understates the spread a little.)
+    """),
+)
+
+forget_bias = OpenQuestion(
+    later.tr("Forget bias"),
+    (
+        later.tr(
+            "If the forget gate sat at exactly σ(b) at every step, what share of the memory would "
+            "survive 50 steps, and how much more would one more unit of bias keep?"
+        ),
+        later.tr(
+            "gradient_vs_distance('lstm', flow_steps, seed=seed, forget_bias=float(b))[50] for b "
+            "in 0, 1, 2, 3; compare log10 of consecutive values."
+        ),
+    ),
+    later.tr("""
+        for b in (0, 1, 2, 3):
+            g = gradient_vs_distance("lstm", flow_steps, seed=seed, forget_bias=float(b))
+            rule = 50 * math.log10(1 / (1 + math.exp(-b)))  # log10 of σ(b)^50
+            print(b, f"{g[50]:.1e}", f"{rule:.1f}", f"{(g[50] / g[10]) ** (1 / 40):.2f}")
+
+    The rule: σ(b)^50 is 10^-15.1, 10^-6.8, 10^-2.8 and 10^-1.1 for b = 0 to 3, so the three
+    units of bias buy 8.3, 4.0 and 1.7 orders of magnitude. Each buys less: once b is large,
+    -log σ(b) ≈ e^-b, and each unit of bias divides what a step loses by about e. With seed 0
+    (float64, deterministic) we measured 2.8e-11, 1.4e-04, 6.3e-02 and 2.0e-01: 6.7, 2.7 and
+    0.5 orders, the same pattern with smaller steps. The measured decay per step (the last
+    number printed: 0.63, 0.86, 0.98, 1.01) is slower than σ(b) (0.50, 0.73, 0.88, 0.95): the
+    Jacobian along c is diag(f) plus terms through the gates, which the rule leaves out. At b
+    = 3 the gradient from 50 steps back is already as large as from 10: the forget gate no
+    longer limits it. (b = 0 here is exactly 0; the chapter's default LSTM, 5.2e-11, has
+    random biases near 0.)
+    """),
+)
+
+mingru_on_a_task = OpenQuestion(
+    later.tr("minGRU on a task"),
+    (
+        later.tr(
+            "A minGRU's gate reads only the current token. In the first-token task, can the "
+            "token alone tell the gate when to write and when to keep? And how much of the first "
+            "token survives 99 steps when the gate starts near 0.5?"
+        ),
+        later.tr(
+            "MinGRU(X) returns the outputs only, (num_steps, batch_size, num_hiddens): put a "
+            "linear head on the last step and train it as train_recipe does (first_token_task, "
+            "task_loss, score, Adam)."
+        ),
+    ),
+    later.tr("""
+        class MinGRUModel(nn.Module):  # MinGRU, then a linear head on the last step
+            def __init__(self, num_inputs, num_hiddens, num_outputs):
+                super().__init__()
+                self.rnn = MinGRU(num_inputs, num_hiddens)
+                self.head = nn.Linear(num_hiddens, num_outputs)
+
+            def forward(self, X):  # X (num_steps, batch_size, num_inputs)
+                return self.head(self.rnn(X)[-1])
+
+    One layer can solve it in principle: class tokens and noise tokens are different ids, so
+    a gate that reads only x_t can write at the class token (z near 1) and keep at noise (z
+    near 0). But at PyTorch's default initialisation z starts near 0.5 (between about 0.33
+    and 0.67), so at most about 1e-17 of the first token reaches step 100, and with it the
+    gradient that would teach the gate to keep: predict chance (25%), like chapter 01's
+    default LSTM, unless the gate biases start towards keeping (in MinGRU, 1 - z =
+    σ(-bias): set rnn.linear.bias[:num_hiddens] to -log u, u uniform in [1, 99], a chrono
+    start).
+    Several layers are needed when the decision depends on the past, e.g. keep the first
+    class token but ignore later ones: a gate that reads only x_t cannot know that it has
+    stored one already; a second layer's gate reads the first layer's states, which carry
+    the past.
+    """),
+)
+
+open_questions = (equal_parameters, equal_time, steadiness, forget_bias, mingru_on_a_task)

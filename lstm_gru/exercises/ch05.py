@@ -1,12 +1,23 @@
 """Chapter 05 (training): ``clip_by_global_norm``, ``sequential_batches`` and
-``backward_steps``."""
+``backward_steps`` check themselves; the open questions of the chapter's Exercises
+(``longer_window``, ``reset_at_random``, ``clip_by_value``, ``how_high``, ``sorted_batches``;
+all in ``open_questions``) have hints and a model answer."""
 
 import torch
 
-from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise
+from lstm_gru.exercises.core import Case, CodeExercise, NumberExercise, OpenQuestion
 from lstm_gru.i18n import later, tr
 
-__all__ = ["backward_steps", "clip_by_global_norm", "sequential_batches"]
+__all__ = [
+    "backward_steps",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "how_high",
+    "longer_window",
+    "reset_at_random",
+    "sequential_batches",
+    "sorted_batches",
+]
 
 
 def clip_by_global_norm_reference(grads, max_norm):
@@ -25,6 +36,11 @@ def _per_tensor(grads, max_norm):
 def _always_scaled(grads, max_norm):
     norm = torch.sqrt(sum((g**2).sum() for g in grads))
     return tuple(g * max_norm / norm for g in grads)
+
+
+def _summed_norms(grads, max_norm):
+    norm = sum(float(g.norm()) for g in grads)
+    return tuple(g * min(1.0, max_norm / norm) for g in grads)
 
 
 def _clip_cases() -> list[Case]:
@@ -49,6 +65,10 @@ clip_by_global_norm = CodeExercise(
     convert=lambda grads: torch.cat([g.reshape(-1) for g in grads]),  # one vector: say where
     hints=(
         later.tr(
+            "Clipping must shorten the step without turning it: what single factor can multiply "
+            "every tensor, and when should that factor be 1?"
+        ),
+        later.tr(
             "First the norm of ALL gradients as one vector: sqrt of the sum of every squared entry."
         ),
         later.tr(
@@ -60,6 +80,14 @@ clip_by_global_norm = CodeExercise(
             "clipping each tensor by its own norm (that changes the gradient's direction)"
         ): _per_tensor,
         later.tr("scaling to max_norm even when the norm is already below it"): _always_scaled,
+        later.tr(
+            "clipping by value, each entry clamped to [-max_norm, max_norm] (that changes the "
+            "gradient's direction: large entries are cut, small ones kept)"
+        ): lambda grads, max_norm: tuple(g.clamp(-max_norm, max_norm) for g in grads),
+        later.tr(
+            "the sum of the tensors' norms instead of the norm of all of them as one vector (the "
+            "sum is larger, so the gradient is clipped too much)"
+        ): _summed_norms,
     },
 )
 
@@ -101,6 +129,10 @@ sequential_batches = CodeExercise(
     dims=(later.tr("batch"), later.tr("row"), later.tr("step")),
     convert=_stacked,
     hints=(
+        later.tr(
+            "For row b of batch k + 1 to continue row b of batch k, which part of the stream must "
+            "row b of every batch come from?"
+        ),
         later.tr("Cut the stream into batch_size long rows with reshape(batch_size, -1) first."),
         later.tr("Batch k is columns k * num_steps to (k + 1) * num_steps of every row."),
     ),
@@ -111,6 +143,26 @@ sequential_batches = CodeExercise(
         ): _consecutive_windows,
     },
 )
+
+
+def _explain_steps(n: float) -> str:
+    """Why ``n`` is not the number of steps the 11th window's backward pass runs through."""
+    if n == 11 * 64:
+        return tr(
+            "That is 11 × 64, the answer without detach(): the graph would reach back through "
+            "all 11 windows."
+        )
+    if n == 10 * 64:
+        return tr(
+            "That is 10 × 64, the steps of the 10 windows read before: detach() cuts them off, "
+            "so the backward pass runs through the current window only."
+        )
+    if n > 64:
+        return tr(
+            "Only without detach() would the backward pass reach past the current window (to "
+            "all 11 windows: 704 steps)."
+        )
+    return tr("The backward pass covers the whole current window.")
 
 
 backward_steps = NumberExercise(
@@ -130,9 +182,164 @@ backward_steps = NumberExercise(
         )
     ),
     hints=(later.tr("What does detach() do to the state handed to the next window?"),),
-    explain=lambda n: (
-        tr("That would be the case without detach(): the graph would reach back to the start.")
-        if n > 64
-        else tr("The backward pass covers the whole current window.")
-    ),
+    explain=_explain_steps,
 )
+
+longer_window = OpenQuestion(
+    later.tr("A longer window"),
+    (
+        later.tr(
+            "How far back can a gradient reach with 128-character windows, and what would the "
+            "text have to contain for a model to gain from context beyond 64 characters?"
+        ),
+        later.tr(
+            "Set num_steps = 128 and batch_size = 32 in the parameters cell, rerun sections 2 and "
+            "3, and read the context curve at 64 against 128 to 512; histories[name].seconds "
+            "holds the time per epoch."
+        ),
+    ),
+    later.tr("""
+    In the stored run both curves were flat past 64 characters (the carried-state model 6.11
+    at 64, 6.10 from 128 on). With 128-character windows the gradient reaches 128 steps back,
+    so the model can learn dependencies up to that length, but only if the text has them: a
+    name defined earlier in a function, the indentation of an enclosing block, a docstring's
+    style. A curve that now falls past 64 says the window was the limit; one that stays flat
+    says this model and corpus gain little from more context, and the window was not what
+    held it back. The targets are the same at every k, so the differences between k are
+    measured on the same characters; rerun with a second seed before trusting a change of
+    1-2%.
+
+    Cost: an epoch reads the same characters in half as many batches, each twice as long, so
+    the multiply-adds per epoch are the same, as is the memory per batch (32 × 128 = 64 × 64
+    positions). Time is not: each batch now runs 128 steps one after the other on 32 rows. On a
+    CPU expect an epoch to take somewhat longer; on a GPU, where a step on 32 rows costs
+    about as much as on 64, expect up to twice as long. Compare histories[name].seconds.
+    """),
+)
+
+reset_at_random = OpenQuestion(
+    later.tr("Reset at random"),
+    (
+        later.tr(
+            "What does the carried-state model never practise in training, and how often would "
+            "it practise it if the state were reset with probability 0.1 per batch?"
+        ),
+        later.tr(
+            "Subclass CarriedStateLoss; in __call__, call self.reset() when a seeded "
+            "torch.rand(1, generator=...) is below 0.1, then return super().__call__(model, batch)."
+        ),
+    ),
+    later.tr("""
+        class RandomResetLoss(CarriedStateLoss):
+            def __init__(self, p=0.1, seed=0):
+                super().__init__()
+                self.p, self.generator = p, torch.Generator().manual_seed(seed)
+
+            def __call__(self, model, batch):
+                if torch.rand(1, generator=self.generator).item() < self.p:
+                    self.reset()  # this batch starts from zeros
+                return super().__call__(model, batch)
+
+    Train it with train_lm(RandomResetLoss()) and add its curve to section 3's. The stored ends:
+    with 1 character of context, 14.59 for the windows model and 25.64 for the carried one;
+    at 512, 5.99 and 6.10; as a stream, 5.71 and 5.68. About one window in ten now starts
+    from zeros, so expect the short-context end to move from the carried model's towards the
+    windows model's, and the long end and the stream perplexity to stay near the carried
+    model's. How far it moves is the measurement; try p = 0.3 as well.
+    """),
+)
+
+clip_by_value = OpenQuestion(
+    later.tr("Clip by value"),
+    (
+        later.tr(
+            "Clip the vector (3, 0.001) to 0.01 in each component: does the result point the same "
+            "way as before?"
+        ),
+        later.tr(
+            "fit clips by norm only, so write section 4's loop out: forward, backward, "
+            "nn.utils.clip_grad_value_(model.parameters(), 0.01), step."
+        ),
+    ),
+    later.tr("""
+        model = scaled_rnn(explode_scale)
+        optimizer = torch.optim.SGD(model.parameters(), lr=explode_lr)
+        value_losses = []
+        for batch in explode_loader:
+            loss, _ = lm_loss(model, batch)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_value_(model.parameters(), 0.01)
+            optimizer.step()
+            value_losses.append(loss.item())
+
+    Direction: clamping each component cuts the large ones and keeps the small ones, so the
+    proportions change: (3, 0.001) becomes (0.01, 0.001), from 0.02° off the first axis to
+    5.7°. When nearly every component is clipped, the step is 0.01 times the gradient's signs.
+    Length: the model has 36,997 parameters, so a step is at most 0.01 · √36,997 ≈ 1.9 long,
+    the same order as norm clipping at 1, so the comparison with section 4's clipped run
+    (2.73 over the last 10 steps in the stored run) is mostly one of direction.
+    """),
+)
+
+how_high = OpenQuestion(
+    later.tr("How high?"),
+    (
+        later.tr(
+            "With SGD at learning rate 1, how long is a step when the gradient's norm is above "
+            "the threshold, and when it is below?"
+        ),
+        later.tr(
+            "Run section 4's training cell for clip_norm in (0.1, 1.0, 10.0) and compare the mean "
+            "loss of the last 10 steps, sum(history.step_loss[-10:]) / 10."
+        ),
+    ),
+    later.tr("""
+    With SGD at learning rate 1 a clipped step has length θ, an unclipped one the gradient's
+    norm. In the stored figure the clipped run's gradient norm stayed above 10 for the first
+    two dozen steps or so and above 1 for most of the run, so nearly every step of θ = 1 had length
+    1. θ = 10 caps the first step (norm 1.1e4) at 10, still a long jump, and the later
+    gradients, a few units in the unclipped run, pass unclipped: expect it to behave like no
+    clipping after the first steps. θ = 0.1 makes every step 0.1 long: safe, but ten times
+    less movement per step than θ = 1, so 100 steps get less far. A threshold that clips every
+    step acts as a smaller learning rate, not only as a guard against spikes; that is also
+    why section 4 alone cannot tell whether the clipped run won by capping the spike or by
+    taking shorter steps.
+    """),
+)
+
+sorted_batches = OpenQuestion(
+    later.tr("Sorted batches"),
+    (
+        later.tr(
+            "The encoder packs its input: which parts of the model and of the loss still run over "
+            "the padded positions?"
+        ),
+        later.tr(
+            "A batch (src, src_len, dec_in, labels, label_len) of G2PBatches has src.numel() - "
+            "src_len.sum() padded letters and labels.numel() - label_len.sum() padded phoneme "
+            "steps; sum them over an epoch."
+        ),
+    ),
+    later.tr("""
+        def padded(batches):  # padded letters and phoneme steps in one epoch
+            return sum(int(src.numel() - src_len.sum() + labels.numel() - label_len.sum())
+                       for src, src_len, _, labels, label_len in batches)
+
+        shuffled = random.Random(0).sample(data.train, len(data.train))
+        by_length = sorted(data.train, key=lambda entry: len(entry[0]))
+        for pairs, shuffle in ((shuffled, False), (data.train, True), (by_length, False)):
+            print(padded(G2PBatches(pairs, data.letters, data.phonemes, 256, shuffle=shuffle)))
+
+    Packing keeps padding out of the encoder's recurrence, but the embeddings, the
+    teacher-forced decoder and the loss run over every padded position. Counted on the
+    course's split (batch 256): random batches hold about 1.87 million padded positions per
+    epoch, more than the 1.79 million real ones; chapter 07's G2PBatches, which sorts within
+    chunks of 50 batches, 0.34 million; a full sort 0.29 million, nearly all of it phoneme
+    steps (one spelling length, pronunciations of several lengths). So chapter 07 already
+    saves most of it. A full sort saves a little more, but it feeds the batches from the
+    shortest words to the longest unless they are shuffled afterwards, as G2PBatches does.
+    """),
+)
+
+open_questions = (longer_window, reset_at_random, clip_by_value, how_high, sorted_batches)

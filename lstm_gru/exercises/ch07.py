@@ -54,6 +54,14 @@ def _summed(logits, targets, valid_len):
     return _masked(logits, targets, valid_len)[0].sum()
 
 
+def _no_mask(logits, targets, valid_len):
+    return F.cross_entropy(logits.permute(0, 2, 1), targets)  # padding's losses included
+
+
+def _summed_per_sequence(logits, targets, valid_len):
+    return _masked(logits, targets, valid_len)[0].sum() / len(targets)  # d2l's training loop
+
+
 def _loss_cases() -> list[Case]:
     cases = []
     for label, batch_size, num_steps, valid, seed in [
@@ -74,6 +82,10 @@ masked_loss = CodeExercise(
     _loss_cases,
     names=(later.tr("the loss"),),
     hints=(
+        later.tr(
+            "What should a padded position contribute to the mean, and what should the sum of the "
+            "losses be divided by?"
+        ),
         later.tr(
             "F.cross_entropy(logits.permute(0, 2, 1), targets, reduction='none') gives one loss "
             "per token, (batch_size, num_steps)."
@@ -97,6 +109,14 @@ masked_loss = CodeExercise(
             "counting one token too many per sequence (<= valid_len instead of <)"
         ): _one_too_many,
         later.tr("summing instead of averaging"): _summed,
+        later.tr(
+            "no mask at all: the mean cross-entropy over every position (the padding's "
+            "predictions are trained and counted too)"
+        ): _no_mask,
+        later.tr(
+            "the masked sum divided by the batch size (the d2l book's training loop: a loss per "
+            "sequence, not per token, so long words weigh more and the scale depends on length)"
+        ): _summed_per_sequence,
     },
 )
 
@@ -124,6 +144,10 @@ length_normalised_score = CodeExercise(
     names=(later.tr("the score"),),
     atol=1e-9,
     hints=(
+        later.tr(
+            "Why does a plain sum of log-probabilities favour short outputs, and what could take "
+            "that advantage away?"
+        ),
         later.tr(
             "Log-probabilities are negative and only fall as tokens are added; dividing by a "
             "power of the length takes away the advantage of stopping early."
@@ -157,6 +181,10 @@ sequence_mask = CodeExercise(
     convert=lambda mask: torch.as_tensor(mask).to(torch.int64),
     atol=0,
     hints=(
+        later.tr(
+            "Which positions of a row are real tokens: how does a position's index compare with "
+            "the row's valid length?"
+        ),
         later.tr(
             "Compare a row of positions 0 .. num_steps - 1 with each length, by broadcasting."
         ),

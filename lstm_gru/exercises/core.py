@@ -3,9 +3,11 @@ difference found, name a typical mistake when the answer matches one, and give h
 
 ``CodeExercise.check(answer)`` runs ``answer`` on fixed and random cases and compares each
 output with the reference's: type, shape, NaN, then values, naming the output, the position
-(e.g. batch row and unit) and the size of the largest difference. When a wrong answer equals
-one of the exercise's typical mistakes on every case, the feedback says which one. No
-exception from the student's function escapes ``check``: it becomes feedback.
+(e.g. batch row and unit) and the size of the largest difference; each output of a tuple
+gets its own verdict ("h differs at ...; c: right"). When a wrong answer equals one of the
+exercise's typical mistakes on every case, the feedback says which one. An answer that
+returns nothing (a body still ``...``, as ``make student`` leaves it) is "not written yet".
+No exception from the student's function escapes ``check``: it becomes feedback.
 
 ``OpenQuestion`` is an exercise with nothing to check (an experiment to run, a result to
 explain): it stays prose in the chapter, with hints and a short model answer.
@@ -53,7 +55,8 @@ def _describe_position(index: tuple[int, ...], dims: Sequence[str]) -> str:
 
 def compare(got, expected, names: Sequence[str], dims: Sequence[str], atol: float) -> str | None:
     """None if ``got`` matches ``expected`` (a tensor, a number, or a tuple of them), else a
-    sentence about the first difference: which output, what kind, where, by how much."""
+    sentence about the first difference: which output, what kind, where, by how much (for a
+    tuple, one such sentence per wrong output, and "right" for the others)."""
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             want = "(" + ", ".join(tr(name) for name in names) + ")"
@@ -66,11 +69,16 @@ def compare(got, expected, names: Sequence[str], dims: Sequence[str], atol: floa
             return tr("expected a tuple {want} of {count} values, got a {kind}").format(
                 want=want, count=len(expected), kind=type(got).__name__
             )
-        for g, e, name in zip(got, expected, names, strict=True):
-            problem = compare(g, e, [name], dims, atol)
-            if problem is not None:
-                return problem
-        return None
+        problems = [
+            compare(g, e, [name], dims, atol)
+            for g, e, name in zip(got, expected, names, strict=True)
+        ]
+        if all(problem is None for problem in problems):
+            return None
+        return tr("; ").join(  # every output's status: "h differs at ...; c: right"
+            tr("{name}: right").format(name=tr(name)) if problem is None else problem
+            for problem, name in zip(problems, names, strict=True)
+        )
     name = tr(names[0])
     if isinstance(expected, torch.Tensor):
         if not isinstance(got, torch.Tensor):
@@ -182,6 +190,11 @@ class CodeExercise(_Hints):
             return None, tr("your function raised {kind}: {error}").format(
                 kind=type(error).__name__, error=error
             )
+        if result is None or result is Ellipsis:  # a body still `...  # your code`
+            return None, tr(
+                "not written yet: your function returns nothing (is its body still `...`, or is "
+                "its return missing?)"
+            )
         if self.convert is None:
             return result, None
         try:
@@ -278,6 +291,13 @@ class NumberExercise(_Hints):
 
     def check(self, answer) -> bool:
         """Print whether ``answer`` is right (and why not); return True when it is."""
+        if answer is None or answer is Ellipsis:  # still `...  # your code`
+            print(
+                tr("✘ {name}: not written yet: replace the `...` with your answer").format(
+                    name=self.name
+                )
+            )
+            return False
         if isinstance(answer, bool) or not isinstance(answer, (int, float)):
             print(
                 tr("✘ {name}: expected a number, got {kind}").format(
