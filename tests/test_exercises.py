@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from lstm_gru.exercises import ch02, ch03, ch04, ch05, ch07, ch08
 from lstm_gru.exercises.core import CodeExercise, NumberExercise, OpenQuestion
+from tests.test_speaker_notes import canonical, numbers, stored_numbers
 from tools.student import blank_answers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +111,76 @@ def test_every_open_question_prints_its_title_answer_and_hints(question, capsys)
         assert capsys.readouterr().out == (
             f"Hint {level} of {len(question.hints)}: {question.hints[level - 1]}\n"
         )
+
+
+# Numbers an open question may share with its chapter's stored outputs: each one cannot change
+# when the chapter runs again (maths, a threshold, a chance level, a value of a seeded untrained
+# model). Any other decimal, percentage or e-notation number that a stored output also prints is
+# a result copied from one run, stale after the next: name the printout, table or figure instead.
+EXACT = {
+    # section 1's seeded untrained RNN: largest |eigenvalue|, mean tanh', their product
+    "ch01.exploding": {"0.65", "0.94", "0.61"},
+    # σ(b)^k in section 2's table, b = 4.6 one of its rows: formulas, not measurements
+    "ch01.open_enough": {"8e-03", "4.6", "4e-01"},
+    # section 1's table (untrained seeded models, nothing trained); chance with 4 classes
+    "ch01.forget_bias_one": {"4e-04", "2e-07", "1e-10", "4e-20", "25%"},
+    "ch01.gru_default_init": {"9e-10", "1e-10", "2e-11"},  # section 1's table, as above
+    "ch01.longer": {"10%", "25%"},  # the share the hint asks about; chance with 4 classes
+    "ch03.other_formulation": {"99%"},  # the threshold of section 4's "99% first reached"
+    "ch03.skip_trained": {"0.99", "0.55", "0.96", "0.09"},  # 0.99^60 ≈ 0.55, 0.96^60 ≈ 0.09
+    "ch03.three_digits": {"0.99"},  # the threshold of the table's column "z > 0.99"
+    "ch03.which_gate": {"25%"},  # no memory: the most likely sum of two digits, 4 of 16
+    # log10 σ(b)^50 differences (maths), and gradient_vs_distance of freshly initialised
+    # float64 layers with a fixed seed (section 4's printout): the same on every machine
+    "ch04.forget_bias": {"1.7", "1.4e-04", "5.2e-11", "0.5"},
+    # σ(0), the range of σ at PyTorch's default initialisation, chance with 4 classes
+    "ch04.mingru_on_a_task": {"0.5", "0.67", "25%"},
+    "ch04.steadiness": {"25%"},  # chance with 4 classes
+    "ch07.length_normalisation": {"0.75"},  # alpha, the exercise's parameter
+}
+OPEN_QUESTION_NAMES = {  # "ch05.how_high" -> its OpenQuestion
+    f"{chapter}.{name}": getattr(module, name)
+    for chapter, module in CHAPTERS.items()
+    for name in module.__all__
+    if isinstance(getattr(module, name), OpenQuestion)
+}
+
+
+def stored_output_numbers(chapter: str) -> set[str]:
+    (path,) = (ROOT / "notebooks").glob(f"{chapter[2:]}_*.ipynb")
+    return stored_numbers(json.loads(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_open_questions_quote_no_number_of_a_stored_run(chapter):
+    stored = stored_output_numbers(chapter)
+    found = []
+    for name, question in OPEN_QUESTION_NAMES.items():
+        if not name.startswith(f"{chapter}."):
+            continue
+        exact = {canonical(n) for n in EXACT.get(name, ())}
+        texts = {f"hint {i}": hint for i, hint in enumerate(question.hints, start=1)}
+        texts["answer"] = question.answer
+        for where, text in texts.items():
+            for number in dict.fromkeys(numbers(text)):
+                if canonical(number) in stored and canonical(number) not in exact:
+                    found.append(f"{name} {where}: {number}")
+    assert not found, (
+        "open questions that quote a number of the stored run (name the printout, table or "
+        "figure instead, or list a number that cannot change with a re-run in EXACT):\n"
+        + "\n".join(found)
+    )
+
+
+def test_the_exact_numbers_are_used_and_printed_by_their_chapter():
+    """Each entry of EXACT names an open question, and each of its numbers is in that
+    question's text and in its chapter's stored outputs (else it needs no entry)."""
+    for name, exact in EXACT.items():
+        question = OPEN_QUESTION_NAMES[name]
+        used = {n for text in (*question.hints, question.answer) for n in numbers(text)}
+        stored = stored_output_numbers(name.split(".")[0])
+        assert exact <= used, f"{name}: {sorted(exact - used)} not in its hints or answer"
+        assert {canonical(n) for n in exact} <= stored, f"{name}: not all of {exact} stored"
 
 
 def test_open_question_refills_prose_keeps_code_and_gives_hints_in_turn(capsys):

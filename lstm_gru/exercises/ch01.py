@@ -266,9 +266,9 @@ gru_default_init = OpenQuestion(
     - First token solved: it found a way the default LSTM did not. Check whether it opened z
       (the product of a unit's update gates over the noise steps, trace_gates(...)["update"],
       as chapter 03's kept_fraction does) or keeps the state another way.
-    - Adding problem: the default LSTM left the baseline late, in epoch 5, and with other
-      seeds not at all; compare when the GRU's MSE drops, and try a second seed before
-      reading much into one run.
+    - Adding problem: the default LSTM left the baseline late (its held-out MSE per epoch
+      is printed in section 3), and with other seeds not at all; compare when the GRU's MSE
+      drops, and try a second seed before reading much into one run.
     """),
 )
 

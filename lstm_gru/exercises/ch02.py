@@ -267,9 +267,9 @@ tie_gates = OpenQuestion(
 
     The memory update is now the GRU's h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h~_t with f in the
     place of z: keep a fraction, write the rest. It is a convex combination, so a cell that
-    starts in (-1, 1) stays there (c~ is in (-1, 1)), unlike the chapter's cells that reached
-    |c| = 145. Greff et al. (2017) call this the coupled input-forget gate (CIFG). Still
-    unlike the GRU: the output gate, the separate cell, no reset gate.
+    starts in (-1, 1) stays there (c~ is in (-1, 1)), unlike the chapter's cells, whose |c|
+    grew far beyond 1 (section 4). Greff et al. (2017) call this the coupled input-forget
+    gate (CIFG). Still unlike the GRU: the output gate, the separate cell, no reset gate.
     """),
 )
 
@@ -286,19 +286,21 @@ seeds_and_length = OpenQuestion(
         ),
     ),
     later.tr("""
-    The chapter's two seeds gave gaps (bias 0 minus bias 1) of +0.04 and -0.14, and 0.23
-    between seeds at the same bias. Collect one gap per seed:
+    Section 8 prints the gap (bias 0 minus bias 1) of each seed and the largest difference
+    between seeds at the same bias. Rerun it with four seeds; bias_gaps holds one gap per
+    seed:
 
-        gaps = torch.tensor([bias_ppl[0.0, s] - bias_ppl[1.0, s] for s in bias_seeds])
-        print(gaps, gaps.mean(), gaps.std() / len(gaps) ** 0.5)  # mean, standard error
+        gaps = torch.tensor(bias_gaps)  # one per seed
+        print(gaps, gaps.mean(), gaps.std() / math.sqrt(len(gaps)))  # mean, standard error
 
     A consistent gap: the same sign for every seed and a mean about two standard errors or
     more from 0 (with 4 seeds a paired t-test asks for about 3.2). Mixed signs: the effect is
     below what the experiment resolves. Seeds needed: about n = (2 · sd / δ)² to resolve an
-    effect δ. The two stored gaps give sd ≈ 0.13 (a rough estimate from two numbers), so δ =
-    0.1 needs about 7 seeds, δ = 0.05 about 26. With bias_epochs = 6 compare the gaps after 2
-    and 6 epochs: a gap that shrinks means the bias only speeds up the start; one that stays
-    or grows means it changes where training ends.
+    effect δ, with sd the standard deviation of the per-seed gaps (estimate it from your
+    four; two are too few). If sd is as large as δ, that is 4 seeds; if it is twice δ, 16.
+    With bias_epochs = 6 compare the gaps after 2 and 6 epochs: a gap that shrinks means the
+    bias only speeds up the start; one that stays or grows means it changes where training
+    ends.
     """),
 )
 
@@ -316,12 +318,13 @@ more_units = OpenQuestion(
         ),
     ),
     later.tr(r"""
-    The chapter's model (12 epochs, 128 units): best "string" unit r = +0.47 but +0.62 with
-    "column", a column counter more than a string detector; best "bracket" cell r = -0.63, a
-    slow drift. After retraining, call a unit a detector only if its |r| is clearly higher,
-    it does not follow "column" or "indent" as well (correlate it with those too, as the
-    chapter did), and its heatmap switches at the quotes or brackets. A wider model has more
-    units to pick the best from, which alone raises the best |r| a little.
+    The chapter's model (12 epochs, 128 units), in section 6's printouts: the best "string"
+    unit follows "column" more closely than strings, a column counter more than a string
+    detector, and the best "bracket" cell is a slow drift. After retraining, call a unit a
+    detector only if its |r| is clearly higher, it does not follow "column" or "indent" as
+    well (correlate it with those too, as the chapter did), and its heatmap switches at the
+    quotes or brackets. A wider model has more units to pick the best from, which alone
+    raises the best |r| a little.
 
     Your own label, e.g. "the character just read is a newline":
 
@@ -353,17 +356,18 @@ temperature = OpenQuestion(
             print(f"--- T = {T}\\n" + model.generate(prompt, 300, vocab, temperature=T, seed=seed))
 
     Temperature T samples from softmax(logits / T), proportional to p^(1/T). T = 1 is the
-    model's own distribution, whose validation perplexity the chapter measured (5.56). T < 1
+    model's own distribution, whose validation perplexity section 3 printed. T < 1
     sharpens it towards the most likely character: at 0.2 the text approaches greedy decoding,
     which the chapter showed loops on spaces. T > 1 flattens it and gives unlikely characters
     more weight: look for misspellings and broken syntax.
 
-    A perplexity of 5.56 is a mean cross-entropy of ln 5.56 ≈ 1.72 nats (2.5 bits) per
-    character: on average the model is as unsure as a uniform choice among about 5.5 of the
-    101 characters. It is a geometric mean: the text nearly fixes some characters (the n
+    A perplexity P is a mean cross-entropy of ln P nats (log2 P bits) per character: on
+    average the model is as unsure as a uniform choice among P of the 101 characters, a
+    handful. It is a geometric mean: the text nearly fixes some characters (the n
     after "retur") and leaves many open at the start of a name. To see T's effect in numbers, average
     exp(entropy of softmax(logits / T)) over the validation text: it grows with T; at T = 1,
-    compare it with 5.56 (close: the model is as sure as its accuracy warrants).
+    compare it with the perplexity (if the two are close, the model is as sure as its
+    accuracy warrants).
     """),
 )
 

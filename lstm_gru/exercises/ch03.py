@@ -205,7 +205,8 @@ other_formulation = OpenQuestion(
     Train it with fit as train_recipe does (the distractor task's data and loaders,
     task_loss, Adam at RECIPES["distractor"]["lr"], score), and the same with
     GRUScratch(8, 32, reset_after=True). Compare the held-out accuracy per epoch with the
-    chapter's nn.GRU (99% first reached after epoch 2) and history.seconds.
+    chapter's nn.GRU (section 4 prints the epoch after which it first reached 99%) and
+    history.seconds.
     - Both scratch GRUs reach >= 95% in about as many epochs: the formulation does not matter
       for this task. A gap of an epoch needs two or three seeds before it means anything.
     - time(scratch, after) / time(nn.GRU): the cost of the Python loop against PyTorch's
@@ -297,15 +298,18 @@ which_gate = OpenQuestion(
             pinned.rnn = forced(pinned.rnn, **pin)
             print(pin, lstm_gru.tasks.score(pinned, loader))
 
-    One result follows without running: with z = 1 every step copies the state, so h_T = h_0 =
-    0 for every sequence and the model gives all of them the same answer; its accuracy is that
-    answer's frequency, at most about the no-memory baseline (25%). With z = 0 the state is replaced
-    by the candidate at every step: no keep path, and a memory survives only where the
-    candidate reproduces the old state. With r = 1 the candidate sees the whole state (the
-    trained model used mean r 0.35 at digits, 0.45 at distractors): r enters only the
-    candidate, so this pin changes what is written, not the keep path itself. Read the scores against 25% and the trained
-    100%: the pin that costs most removes the mechanism the model relies on. If z = 0 costs
-    much more than r = 1, the memory runs through the update gate, the skip of claim 5.
+    The reset gate is answered in section 4, "What the reset gate learned": held at 1 it
+    wrecks the distractor model, and the first pin should agree with that table. What the
+    section does not show is the update gate. One result follows without running: with z = 1
+    every step copies the state, so h_T = h_0 = 0 for every sequence and the model gives all
+    of them the same answer; its accuracy is that answer's frequency, at most the no-memory
+    baseline (25%). With z = 0 the state is replaced by the candidate at every step: no keep
+    path, and a memory survives only where the candidate reproduces the old state (measure
+    how much). Such pins remove a whole mechanism, so each may cost nearly everything. To
+    compare the gates fairly, take away only their choices, as the section did for r: copy
+    accuracy_with_reset, hold z at each unit's mean instead of r, and set the loss beside
+    the reset gate's. The gate whose choices cost more is the one the model relies on; if it
+    is z, the memory runs through the skip of claim 5.
     """),
 )
 
@@ -332,12 +336,12 @@ three_digits = OpenQuestion(
 
     First check the accuracy against the new baseline, 12/64 = 18.75% (valid3.baseline): the
     gate table means something only if the model learned the task; if it is still rising,
-    train longer. Then compare with the two-digit table: mean z 0.73 at digits and 0.88 at
-    distractors, 25% of distractor gates above 0.99, the state moving 0.200 per digit against
-    0.009 per distractor. A similar table: the same write-at-digits, keep-elsewhere mechanism,
-    now holding a sum of up to 9. Lower z at digits, or more units writing: each digit has to
-    change more of the state. A weaker digit/distractor contrast with the model still right:
-    it leans more on the candidate path (section 4's caveat).
+    train longer. Then set it beside section 4's table for two digits, column by column:
+    mean z at digits and at distractors, the share of gates above 0.99, how far the state
+    moves per digit and per distractor. A similar table: the same write-at-digits,
+    keep-elsewhere mechanism, now holding a sum of up to 9. Lower z at digits, or more units
+    writing: each digit has to change more of the state. A weaker digit/distractor contrast
+    with the model still right: it leans more on the candidate path (section 4's caveat).
     """),
 )
 

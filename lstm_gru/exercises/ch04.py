@@ -189,13 +189,13 @@ equal_parameters = OpenQuestion(
         width = {"lstm": lm_num_hiddens, "gru": 153}
         model = CharRNN(len(vocab), width[cell], cell=cell)
 
-    The stored run had the GRU ahead with 3/4 of the parameters: perplexity 8.02 ± 0.28
-    against 8.81 ± 0.07 (3 seeds, 175 updates). At equal parameters the GRU also gets a
-    larger state. A gap that grows says the extra units helped; one that stays says that at
-    this budget the number of updates, not the size, limits both models. Judge a change
-    against the noise: with a spread of 0.28 over 3 seeds, the GRU's mean has a standard
-    error of about 0.16, so changes of the gap below about 0.3 are not resolved; raise
-    num_seeds before reading them.
+    Section 5's printout is the baseline: each model's perplexity, mean ± standard deviation
+    over the seeds, with 3/4 of the LSTM's parameters for the GRU. At equal parameters the
+    GRU also gets a larger state. A gap that grows says the extra units helped; one that
+    stays says that at this budget the number of updates, not the size, limits both models.
+    Judge a change against the noise: a mean over n seeds has a standard error of its
+    standard deviation / √n, so with 3 seeds a change of the gap below about twice the
+    larger standard error is not resolved; raise num_seeds before reading it.
     """),
 )
 
@@ -216,10 +216,10 @@ equal_time = OpenQuestion(
     max_seconds=10, then print history.num_updates beside the accuracy. fit checks the time
     after every batch and still scores the last, partial epoch.
 
-    The stored run took 32 s for the LSTM's runs and 88 s for the GRU's (GRU/LSTM = 2.7), for
-    the same 128 updates per run. At equal time the LSTM gets about 2.7 times as many updates,
-    so the GRU's lead at equal updates (19 points on average on the distractor task) can
-    shrink or reverse: the answer depends on the kernels, not on the cells. On a CPU PyTorch runs
+    Section 5 prints the time of each model's runs, for the same 128 updates per run, and
+    their ratio GRU/LSTM. At equal time the LSTM gets about that ratio times as many updates,
+    so the GRU's lead at equal updates on the distractor task (section 5's table) can shrink
+    or reverse: the answer depends on the kernels, not on the cells. On a CPU PyTorch runs
     nn.LSTM as one fused kernel and nn.GRU as a loop of small operations (section 3). On a GPU
     cuDNN fuses both, and the GRU's 3/4 of the multiply-adds should make its updates no
     slower, so there the GRU would get at least as many. Wall-clock budgets are noisy on a
@@ -250,9 +250,9 @@ steadiness = OpenQuestion(
     Expect it rarely to: from 8 seeds of normally spread accuracies, a standard deviation's
     90% interval runs from about 0.71 to 1.80 times the value computed, and two of them must
     differ by a factor of about 2 before 8 seeds tell them apart at that level (an F test on
-    7 and 7 degrees of freedom). The stored 3-seed spreads at 100 steps were 5 points (LSTM)
-    and 15 (GRU), but the LSTM's mean was 38%, near the 25% chance level, where accuracies
-    have little room to spread. Compare spreads only where both models learn the task. (A
+    7 and 7 degrees of freedom). Read section 5's 3-seed spreads with their means: a model
+    whose mean lies near the 25% chance level has accuracies with little room to spread, so
+    its small spread says little. Compare spreads only where both models learn the task. (A
     bootstrap from 8 values also understates the spread a little.)
     """),
 )

@@ -199,15 +199,15 @@ longer_window = OpenQuestion(
         ),
     ),
     later.tr("""
-    In the stored run both curves were flat past 64 characters (the carried-state model 6.11
-    at 64, 6.10 from 128 on). With 128-character windows the gradient reaches 128 steps back,
-    so the model can learn dependencies up to that length, but only if the text has them: a
-    name defined earlier in a function, the indentation of an enclosing block, a docstring's
-    style. A curve that now falls past 64 says the window was the limit; one that stays flat
-    says this model and corpus gain little from more context, and the window was not what
-    held it back. The targets are the same at every k, so the differences between k are
-    measured on the same characters; rerun with a second seed before trusting a change of
-    1-2%.
+    With 64-character windows both of section 3's curves are flat past 64 characters (the
+    chapter's claims check it). With 128-character windows the gradient reaches 128 steps
+    back, so the model can learn dependencies up to that length, but only if the text has
+    them: a name defined earlier in a function, the indentation of an enclosing block, a
+    docstring's style. A curve that now falls past 64 says the window was the limit; one
+    that stays flat says this model and corpus gain little from more context, and the window
+    was not what held it back. The targets are the same at every k, so the differences
+    between k are measured on the same characters; rerun with a second seed before trusting
+    a change of 1-2%.
 
     Cost: an epoch reads the same characters in half as many batches, each twice as long, so
     the multiply-adds per epoch are the same, as is the memory per batch (32 × 128 = 64 × 64
@@ -240,12 +240,13 @@ reset_at_random = OpenQuestion(
                     self.reset()  # this batch starts from zeros
                 return super().__call__(model, batch)
 
-    Train it with train_lm(RandomResetLoss()) and add its curve to section 3's. The stored ends:
-    with 1 character of context, 14.59 for the windows model and 25.64 for the carried one;
-    at 512, 5.99 and 6.10; as a stream, 5.71 and 5.68. About one window in ten now starts
-    from zeros, so expect the short-context end to move from the carried model's towards the
-    windows model's, and the long end and the stream perplexity to stay near the carried
-    model's. How far it moves is the measurement; try p = 0.3 as well.
+    Train it with train_lm(RandomResetLoss()), add its curve to section 3's and its row to
+    section 2's table. Read both ends of the printouts: with 1 character of context the
+    carried-state model is far worse than the windows model; at 512 characters, and read as
+    a stream, the two are close. About one window in ten now starts from zeros, so expect the
+    short-context end to move from the carried model's towards the windows model's, and the
+    long end and the stream perplexity to stay near the carried model's. How far it moves is
+    the measurement; try p = 0.3 as well.
     """),
 )
 
@@ -277,8 +278,9 @@ clip_by_value = OpenQuestion(
     proportions change: (3, 0.001) becomes (0.01, 0.001), from 0.02° off the first axis to
     5.7°. When nearly every component is clipped, the step is 0.01 times the gradient's signs.
     Length: the model has 36,997 parameters, so a step is at most 0.01 · √36,997 ≈ 1.9 long,
-    the same order as norm clipping at 1, so the comparison with section 4's clipped run
-    (2.73 over the last 10 steps in the stored run) is mostly one of direction.
+    the same order as norm clipping at 1, so the comparison with section 4's run clipped to 1
+    is mostly one of direction: put sum(value_losses[-30:]) / 30 beside the mean loss of the
+    last 30 steps in section 4's table, and the curve beside its figure.
     """),
 )
 
@@ -287,24 +289,35 @@ how_high = OpenQuestion(
     (
         later.tr(
             "With SGD at learning rate 1, how long is a step when the gradient's norm is above "
-            "the threshold, and when it is below?"
+            "the threshold, and when it is below? Set 0.1, 3 and 100 against the norms of "
+            "section 4: about 10^4 at the first step, mostly between 1 and 10 after it."
         ),
         later.tr(
-            "Run section 4's training cell for clip_norm in (0.1, 1.0, 10.0) and compare the mean "
-            "loss of the last 10 steps, sum(history.step_loss[-10:]) / 10."
+            "Train scaled_rnn(explode_scale) as section 4's loop does with clip_norm=theta for "
+            "each theta; history.grad_norm holds each step's norm before clipping, so "
+            "min(norm, theta) is the length of that step."
         ),
     ),
     later.tr("""
-    With SGD at learning rate 1 a clipped step has length θ, an unclipped one the gradient's
-    norm. In the stored figure the clipped run's gradient norm stayed above 10 for the first
-    two dozen steps or so and above 1 for most of the run, so nearly every step of θ = 1 had length
-    1. θ = 10 caps the first step (norm 1.1e4) at 10, still a long jump, and the later
-    gradients, a few units in the unclipped run, pass unclipped: expect it to behave like no
-    clipping after the first steps. θ = 0.1 makes every step 0.1 long: safe, but ten times
-    less movement per step than θ = 1, so 100 steps get less far. A threshold that clips every
-    step acts as a smaller learning rate, not only as a guard against spikes; that is also
-    why section 4 alone cannot tell whether the clipped run won by capping the spike or by
-    taking shorter steps.
+        for theta in (0.1, 3, 100):
+            model = scaled_rnn(explode_scale)
+            optimizer = torch.optim.SGD(model.parameters(), lr=explode_lr)
+            h = fit(model, explode_loader, num_epochs=1, loss_fn=lm_loss, optimizer=optimizer,
+                    device=device, clip_norm=theta, progress=False)
+            moved = sum(min(n, theta) for n in h.grad_norm)  # lr 1: the path the weights took
+            shortened = sum(n > theta for n in h.grad_norm)
+            print(theta, shortened, round(moved), sum(h.step_loss[-30:]) / 30)  # last 30 steps
+            runs[f"clipped to {theta:g}"] = h  # then draw runs with section 4's plot lines
+
+    A clipped step has length θ, an unclipped one the gradient's norm. Fastest: expect θ = 3
+    to end about as low as the chapter's 1 and 10, far below no clipping, since all three cap
+    the explosion, which is what helped in section 4; rank the three only after a second
+    seed. θ = 0.1 cuts nearly every step to 0.1, so 100 steps move the weights at most 10 in
+    all: expect a slow, steady fall that ends above 1, 3 and 10. A threshold that cuts every
+    step is a smaller learning rate, not a guard against spikes. θ = 100 cuts the first step
+    from about 10^4 to 100, ten times the control's jump, and few later ones: if a jump of 100
+    still throws the weights far, the run looks like no clipping. A threshold protects when
+    it lies above the normal norms and far below the explosion.
     """),
 )
 

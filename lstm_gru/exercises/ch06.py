@@ -148,14 +148,15 @@ deeper = OpenQuestion(
         configs["1 layer of 272"] = dict(num_hiddens=272)
 
     The third layer adds 4 (128 · 128 + 128² + 2 · 128) = 132,096 parameters: 363,397 with the
-    embedding and the head. One layer of 272 has 363,733, the closest width. The stored table
-    (one seed, 4 epochs): 1 × 128 6.31, 2 × 128 5.98, 1 × 212 5.71. The pattern holds if the
-    wide layer again does at least as well as the deep stack. Trained twice as long (every
-    row, train_lm(2 * num_epochs, ...)), depth starts to pay if the gap between the deep and
-    the wide model shrinks or reverses. Two cautions. These are single runs, and chapter 02
-    measured a spread of 0.23 perplexity between seeds of this model family, so differences
-    below about 0.3 need a second seed. And the budget is equal in updates, not in time: the
-    stored run took 36 s for 2 × 128 and 48 s for 1 × 212, so compare the seconds too.
+    embedding and the head. One layer of 272 has 363,733, the closest width. In section 2's
+    table (one seed, 4 epochs) two layers beat one layer of 128 and the wide layer did at
+    least as well as the two. The pattern holds if the wide layer again does at least as
+    well as the deep stack. Trained twice as long (every row, train_lm(2 * num_epochs,
+    ...)), depth starts to pay if the gap between the deep and the wide model shrinks or
+    reverses. Two cautions. These are single runs: a difference no larger than the spread
+    between seeds that chapter 02 measured for this model family (section 8) needs a second
+    seed. And the budget is equal in updates, not in time: the table's last column gives
+    each model's training time, so compare the seconds too.
     """),
 )
 
@@ -214,8 +215,9 @@ layer_by_layer = OpenQuestion(
             print(f"layer {k + 1}: unit {unit}, r = {r[unit]:+.2f}")
 
     Each layer has 128 units, so the best |r| of the two is a fair comparison. The top layer
-    keeps its memory longer (mean forget gate 0.72 against 0.59 in the stored run) and reads
-    the bottom layer's summary, which favours it for a quantity that holds for a whole line.
+    keeps its memory longer (section 3's printout: its forget gates are more open, on
+    average and in the share near 1) and reads the bottom layer's summary, which favours it
+    for a quantity that holds for a whole line.
     But the bottom layer reads the characters themselves, and the indentation is typed at the
     start of each line, so it may track it as well. Measure, then check the winner's heatmap
     (text_heatmap, chapter 02): a real indentation unit changes at the line starts and holds
@@ -247,13 +249,13 @@ cheating = OpenQuestion(
     At position t the target is x_{t+1}, and the backward state at t has read x_T, ..., x_t
     of its window. For every t < T that includes x_{t+1}, the answer: the loss is near zero.
     At the last position, t = T, it has read x_T only, and the target lies outside the
-    window: nothing to copy, so the loss there is high, not near zero. The stored numbers say
-    how high: predicting a character from the 64 before it, which is exactly the last
-    position of a 64-character window, the model scored 11.8 (2.47 nats). Its held-out 1.064
-    is 0.062 nats per position, 3.97 per window: about 2.5 of those 4 nats come from the last
-    position alone, and the other 63 positions average about 0.024 nats (perplexity 1.02).
-    The targets differ (1,000 random characters there, every window here), so expect the
-    plot to agree only roughly.
+    window: nothing to copy, so the loss there is high, not near zero. Section 5's printouts
+    say how high. Predicting a character from the 64 before it is exactly the last position
+    of a 64-character window, so ln of that perplexity estimates the loss at the last
+    position; 64 · ln of the held-out perplexity near 1 is the loss of a whole window. Work
+    both out: expect the last position alone to carry a large part of the window's loss, and
+    the other 63 positions to share the rest. The targets differ (1,000 random characters
+    there, every window here), so expect the plot to agree only roughly.
     """),
 )
 

@@ -218,14 +218,14 @@ lstm = OpenQuestion(
     decoder's initial state, so c reaches the decoder through its recurrence, but only h is
     concatenated to every input.
 
-    For the comparison, note run.seconds, the parameter count and the greedy and beam WERs of
-    both runs; the chapter measured the GRU at 77 s on its CPU, greedy WER 46.0%, beam 44.6%,
-    156,907 parameters. At the same num_hiddens the LSTM does four blocks of work to three, so
-    more time per update is expected; measure how much. A lower LSTM WER could come from the
-    cell or from its extra parameters: to separate them, also train a GRU with as many
-    parameters (chapter 04's equal_params_hidden). On 6,178 test words a WER near 45% has a
-    sampling standard error of about 0.6 points, and seeds move it further: rerun both with a
-    second seed before ranking them.
+    For the comparison, note run.seconds, the parameter count and the greedy and beam WERs
+    of both runs; section 5 prints the GRU's: its training time, 156,907 parameters and both
+    WERs. At the same num_hiddens the LSTM does four blocks of work to three, so more time
+    per update is expected; measure how much. A lower LSTM WER could come from the cell or
+    from its extra parameters: to separate them, also train a GRU with as many parameters
+    (chapter 04's equal_params_hidden). On 6,178 test words a WER near a half has a sampling
+    standard error of about 0.6 points, and seeds move it further: rerun both with a second
+    seed before ranking them.
     """),
 )
 
@@ -245,7 +245,8 @@ wider_bottleneck = OpenQuestion(
         before = by_length_128["greedy PER %"]  # the chapter's run, kept before rerunning
         print((by_length["greedy PER %"] - before) / before)  # relative change per group
 
-    The chapter measured greedy PER 9.5% for 5-letter and 24.9% for 12+-letter words.
+    Section 7's table is the baseline: the greedy PER rises steeply from 5-letter words to
+    words of 12+ letters.
     - 12+ letters fall clearly more, relatively, than 5-7 letters: the state size was a
       bottleneck for long words.
     - All groups fall by about the same fraction: the wider model is better everywhere, more
@@ -253,8 +254,8 @@ wider_bottleneck = OpenQuestion(
     - Long words do not improve: the limit is elsewhere, e.g. one context for every output
       step, which attention (chapter 08) removes.
 
-    Mind the noise: the groups hold 293 to 1,126 words; the 12+ group's WER alone has a
-    sampling standard error of about 2 points (binomial, 319 words at 82%). Doubling
+    Mind the noise: the groups hold 293 to 1,126 words; the 12+ group's WER alone, 319 words
+    with most of them wrong, has a binomial standard error of about 2 points. Doubling
     num_hiddens also quadruples the recurrent weights and changes training in the same 1,500
     updates, so check a difference with a second seed.
     """),
@@ -287,8 +288,8 @@ length_normalisation = OpenQuestion(
     Reading: alpha = 0.75 lengthens the outputs towards the references and lowers the WER:
     the bias was costing words. Lengths and WER barely move: the model's <eos> is confident
     (plausible in G2P, where the spelling says much about the length), little bias to fix. Outputs grow past
-    the references and WER rises: alpha over-corrects. The chapter's alpha = 0 beam scored
-    WER 44.6% (greedy 46.0%).
+    the references and WER rises: alpha over-corrects. The chapter's alpha = 0 beam and its
+    greedy decoding are in section 5's printout.
     """),
 )
 
@@ -348,7 +349,8 @@ explore = OpenQuestion(
     A higher probability is not correctness. For blorft there is no reference; for a dictionary
     word, dict(data.train + data.valid + data.test).get(word) gives its pronunciations. For the
     long word, note whether the drops come late: section 7 measured the error per phoneme
-    rising with length (greedy PER 24.9% at 12+ letters), which a fixed-shape state predicts.
+    rising with length (its table, highest at 12+ letters), which a fixed-shape state
+    predicts.
     Compare with a shorter word that shares its ending (establishment) before blaming the
     length: a hard ending is hard at any length.
     """),

@@ -252,7 +252,8 @@ dot_product_instead = OpenQuestion(
     scores high only where state and output point the same way in the same coordinates,
     which the two RNNs must now learn. Which is more accurate is the measurement: compare
     greedy PER and WER, overall and by length. With one seed, WER differences under about a
-    point are noise (6,178 test words at 45%: a standard error of 0.6 points).
+    point are noise (6,178 test words with a WER near a half: a binomial standard error of
+    about 0.6 points).
     """),
 )
 
@@ -316,12 +317,12 @@ scheduled_sampling = OpenQuestion(
 
     This is g2p_loss with the decoder run step by step (masked_cross_entropy is in
     lstm_gru.encoder_decoder); let p grow with the update count, as train_g2p's loss_fn
-    counts updates for its learning rate. Measure both rates alike, before and after: the
-    chapter's 9.0% teacher-forced counts <eos>, nearly always right, among its steps. With 6.36
-    phonemes per test word, a right <eos> alone lowers it by a seventh (9.0% × 7.36 / 6.36 ≈
-    10.4% without it), so about a point is left of the gap to 11.7%, near what a second seed
-    moves. Expect the teacher-forced rate to rise a little and the free-running PER to fall
-    only if exposure bias costs more than that; run two seeds of each.
+    counts updates for its learning rate. It targets the printout of section 5: at the same
+    steps, the model goes wrong more often after its own wrong phoneme than after the
+    correct one. Rerun that cell with the new model and its greedy outputs: its two rows
+    should come closer. Then compare the free-running PER and the teacher-forced error:
+    expect the latter to rise a little, as fewer steps train on correct prefixes, and the
+    PER to fall only if what its own mistakes cost outweighs that. Run two seeds of each.
     """),
 )
 
@@ -345,14 +346,14 @@ attention_over_the_bottleneck = OpenQuestion(
     as before. Train it for the same 500 updates and put its PER by length beside section
     3's table.
 
-    Prediction: little of the gain remains. The stored table shows where attention helped
-    most: greedy PER 34.2% → 12.6% at 12+ letters, against 12.8% → 9.9% at 5. The later
-    phonemes of a long word depend on letters far from its start; one look at the first step
-    can give the decoder a better start, but everything after it must again pass through
-    the state, the bottleneck that attention removes by looking again at every step. Expect
-    the first phonemes to improve and the curve by length to keep the fixed context's slope.
-    If much of the gain remains, the fixed model's trouble was the start of decoding rather
-    than the size of its state.
+    Prediction: little of the gain remains. Section 3's table shows where attention helped
+    most: on words of 12+ letters it removed far more of the fixed context's errors than on
+    5-letter words. The later phonemes of a long word depend on letters far from its start;
+    one look at the first step can give the decoder a better start, but everything after it
+    must again pass through the state, the bottleneck that attention removes by looking
+    again at every step. Expect the first phonemes to improve and the curve by length to
+    keep the fixed context's slope. If much of the gain remains, the fixed model's trouble
+    was the start of decoding rather than the size of its state.
     """),
 )
 
@@ -364,9 +365,9 @@ explore = OpenQuestion(
             "sound spoken in another order than its letters are written?"
         ),
         later.tr(
-            "Backward steps are rare (section 4 counted 99.9% of steps at or after the previous "
-            "letter): search the test words with section 4's loop and print those where a peak "
-            "moves left."
+            "Section 4 measured how close each phoneme's most-weighted letter stays to the "
+            "diagonal, so backward steps are rare: search the test words with section 4's loop "
+            "and print those where a peak moves left."
         ),
     ),
     later.tr("""
@@ -383,8 +384,9 @@ explore = OpenQuestion(
     its own. Check that the peaks walk left to right; what the model pronounces is its guess
     for a word no dictionary has. A backward step is where the order of the sounds differs
     from the order of the letters: try words ending in a consonant plus -le (table: the AH
-    of "le" is spoken before the L but spelled after it) or -re (acre). In the stored run
-    only about 0.1% of 3,132 steps went backwards, so most words show none.
+    of "le" is spoken before the L but spelled after it) or -re (acre). Section 4's printout
+    puts the trained model's peaks within a letter of the diagonal on average, far closer
+    than the untrained model's, so backward steps are rare and most words show none.
     """),
 )
 
